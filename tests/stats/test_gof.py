@@ -1,0 +1,96 @@
+"""Goodness-of-fit statistics and p-values against scipy, brute force and Imhof's inversion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate
+from scipy import stats as sst
+
+from verifier.stats import gof
+
+
+@given(st.integers(2, 400), st.integers(0, 2**32 - 1))
+def test_ks_exact_matches_scipy(n: int, seed: int) -> None:
+    x = np.random.default_rng(seed).normal(size=n)
+    ours = gof.ks_exact(np.sort(sst.norm.cdf(x)))
+    ref = sst.kstest(x, "norm")
+    assert ours.value == pytest.approx(ref.statistic, abs=1e-12)
+    assert gof.ks_pvalue(ours.value, n) == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
+
+
+def test_ks_exact_with_ties() -> None:
+    u = np.sort(np.array([0.1, 0.1, 0.1, 0.5, 0.9]))
+    grid = np.linspace(0, 1, 100001)
+    ecdf = np.searchsorted(u, grid, side="right") / u.size
+    ecdf_left = np.searchsorted(u, grid, side="left") / u.size
+    brute = max(np.max(np.abs(ecdf - grid)), np.max(np.abs(ecdf_left - grid)))
+    assert gof.ks_exact(u).value == pytest.approx(brute, abs=1e-5)
+
+
+def _ad_brute(u: np.ndarray) -> float:
+    """n ∫ (F_n(t) - t)² / (t(1-t)) dt, integrated piecewise between order statistics."""
+    n = u.size
+    edges = np.concatenate(([0.0], np.sort(u), [1.0]))
+    total = 0.0
+    for i in range(n + 1):
+        a, b = edges[i], edges[i + 1]
+        if b > a:
+            val, _ = integrate.quad(lambda t: (i / n - t) ** 2 / (t * (1 - t)), a, b, limit=200)
+            total += val
+    return n * total
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ad_exact_equals_integral_definition(seed: int) -> None:
+    u = np.sort(np.random.default_rng(seed).uniform(size=12))
+    assert gof.ad_exact(u).value == pytest.approx(_ad_brute(u), rel=1e-6)
+
+
+def _imhof_sf(x: float) -> float:
+    lam = 1.0 / (np.arange(1, 4001) * np.arange(2, 4002, dtype=float))
+
+    def f(u: float) -> float:
+        th = 0.5 * np.sum(np.arctan(lam * u)) - x * u / 2
+        rho = np.exp(0.25 * np.sum(np.log1p((lam * u) ** 2)))
+        return np.sin(th) / (u * rho)
+
+    val, _ = integrate.quad(f, 0, np.inf, limit=2000, epsabs=1e-15)
+    return 0.5 + val / np.pi
+
+
+@pytest.mark.parametrize("z", [1.0, 2.492, 3.857, 6.0, 8.0, 10.0, 12.0])
+def test_ad_pvalue_matches_imhof_asymptotic(z: float) -> None:
+    # Large n: the finite-n correction vanishes; compare with the exact asymptotic law.
+    assert gof.ad_pvalue(z, 10**9) == pytest.approx(_imhof_sf(z), rel=0.01)
+
+
+def test_ad_pvalue_small_n_by_simulation() -> None:
+    rng = np.random.default_rng(1)
+    n, reps = 10, 40000
+    u = np.sort(rng.uniform(size=(reps, n)), axis=1)
+    i = np.arange(1, n + 1)
+    a2 = -n - np.sum((2 * i - 1) * (np.log(u) + np.log1p(-u[:, ::-1])), axis=1) / n
+    for q in (1.0, 2.0, 3.0):
+        empirical = np.mean(a2 >= q)
+        assert gof.ad_pvalue(q, n) == pytest.approx(empirical, abs=4 * np.sqrt(empirical / reps) + 1e-3)
+
+
+def test_ks_grouped_bounds_contain_exact() -> None:
+    rng = np.random.default_rng(3)
+    u = rng.uniform(size=5000) ** 1.05
+    bins = 500
+    counts = np.bincount(np.minimum((u * bins).astype(int), bins - 1), minlength=bins)
+    st_ = gof.ks_grouped(counts, np.arange(1, bins + 1) / bins, within_group=True)
+    exact = gof.ks_exact(np.sort(u)).value
+    assert st_.low <= exact + 1e-12 <= st_.high + 2e-12
+    assert st_.high - st_.low <= 1 / bins + 1e-12
+
+
+def test_grouped_on_a_grid_is_the_discrete_statistic() -> None:
+    # Discrete null on 3 points, data exactly on them: KS = max |C_k/n - G_k|.
+    counts = np.array([2, 5, 3])
+    upper = np.array([0.25, 0.75, 1.0])
+    assert gof.ks_grouped(counts, upper).value == pytest.approx(max(abs(0.2 - 0.25), abs(0.7 - 0.75)))

@@ -1,0 +1,113 @@
+"""The one-pass summary: moments, merging, and the three goodness-of-fit representations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from verifier.sources.sample import Sample
+from verifier.stats import gof
+from verifier.stats.summary import Moments, Summary, pit_bins, summarize
+from verifier.theory.distributions import Normal, Uniform
+
+
+def _sample(*chunks: np.ndarray, dtype: str = "float64") -> Sample:
+    return Sample(tuple(chunks), chunks[0].shape, dtype, len(chunks), "test", "values", None, "cpu")
+
+
+@given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=50), st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=50))
+def test_moments_merge_equals_whole(a: list[float], b: list[float]) -> None:
+    xa, xb = np.array(a), np.array(b)
+    merged = Moments.of(xa).merge(Moments.of(xb))
+    whole = Moments.of(np.concatenate([xa, xb]))
+    assert merged.n == whole.n
+    scale = max(1.0, float(np.max(np.abs(np.concatenate([xa, xb])))))
+    assert merged.mean == pytest.approx(whole.mean, abs=1e-9 * scale)
+    for k, p in (("m2", 2), ("m3", 3), ("m4", 4)):
+        assert getattr(merged, k) == pytest.approx(getattr(whole, k), rel=1e-7, abs=1e-7 * scale**p * whole.n)
+
+
+def test_moments_match_numpy() -> None:
+    x = np.random.default_rng(0).normal(size=1000)
+    m = Moments.of(x)
+    d = x - x.mean()
+    assert m.m2 == pytest.approx(np.sum(d**2)) and m.m3 == pytest.approx(np.sum(d**3)) and m.m4 == pytest.approx(np.sum(d**4))
+    assert m.variance == pytest.approx(np.var(x, ddof=1))
+
+
+@pytest.mark.parametrize("mode_n", [("exact", 3000), ("pit", 3000)])
+def test_summary_of_halves_merges_to_whole(mode_n: tuple[str, int]) -> None:
+    mode, n = mode_n
+    x = np.random.default_rng(1).normal(size=n)
+    exact_max = 10**9 if mode == "exact" else 0
+    whole = summarize(_sample(x), Normal(0, 1), exact_max=exact_max, block=700)
+    # Halves summarised separately with the same bins merge exactly.
+    halves = summarize(_sample(x), Normal(0, 1), exact_max=exact_max, block=n)
+    assert whole.mode == halves.mode == mode
+    assert whole.n == halves.n == n
+    assert whole.moments.m2 == pytest.approx(halves.moments.m2)
+    if mode == "pit":
+        assert np.array_equal(whole.counts, halves.counts)
+    else:
+        assert np.array_equal(whole.sorted_values, halves.sorted_values)
+
+
+def test_nonfinite_are_counted_and_excluded() -> None:
+    x = np.array([0.1, np.nan, np.inf, -np.inf, -0.2, 0.3])
+    s = summarize(_sample(x), Normal(0, 1))
+    assert (s.n_nan, s.n_posinf, s.n_neginf, s.n, s.n_total) == (1, 1, 1, 3, 6)
+    assert (s.min, s.max) == (-0.2, 0.3)
+
+
+def test_noncontiguous_is_read_without_full_copy() -> None:
+    x = np.random.default_rng(2).normal(size=(50, 40)).T  # F-contiguous view
+    y = np.random.default_rng(2).normal(size=(30, 40))[:, ::2]  # strided
+    for a in (x, y):
+        s = summarize(_sample(a), Normal(0, 1))
+        assert np.array_equal(s.sorted_values, np.sort(a.ravel()))
+
+
+def test_pit_histogram_ks_bound_contains_exact_ks() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(scale=1.01, size=20000)
+    dist = Normal(0, 1)
+    s = summarize(_sample(x), dist, exact_max=0)
+    assert s.bins == pit_bins(20000)
+    st_ = gof.ks_grouped(s.counts, np.arange(1, s.bins + 1) / s.bins, within_group=True)
+    exact = gof.ks_exact(np.sort(dist.cdf(x))).value
+    assert st_.low - 1e-12 <= exact <= st_.high + 1e-12
+    assert st_.bound <= 1 / s.bins + 1e-12
+
+
+def test_pit_with_values_on_bin_edges_and_ties() -> None:
+    # Adversarial: every value exactly on a PIT bin edge, each repeated three times.
+    dist = Uniform(0.0, 1.0)
+    m = 3000
+    bins = pit_bins(m)
+    x = np.repeat(np.arange(0, m // 3) * 7 % bins / bins, 3)
+    s = summarize(_sample(x), dist, exact_max=0)
+    assert s.bins == bins
+    st_ = gof.ks_grouped(s.counts, np.arange(1, bins + 1) / bins, within_group=True)
+    exact = gof.ks_exact(np.sort(x)).value
+    assert st_.low - 1e-12 <= exact <= st_.high + 1e-12
+
+
+def test_grid_summary_is_exact_for_bfloat16() -> None:
+    torch = pytest.importorskip("torch")
+    t = torch.randn(1000, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
+    t[3] = float("nan")
+    s = summarize(_sample(t, dtype="bfloat16"))
+    f = t.float().numpy()
+    ok = np.isfinite(f)
+    assert s.mode == "grid" and s.n_nan == 1 and s.n == 999
+    assert s.moments.mean == pytest.approx(f[ok].astype(np.float64).mean(), rel=1e-12)
+    assert (s.min, s.max) == (f[ok].min(), f[ok].max())
+
+
+def test_summary_merge_rejects_mismatch() -> None:
+    a = summarize(_sample(np.array([0.0, 1.0])), Normal(0, 1))
+    b = Summary("float32", "exact", 0, 0, 0, 0, Moments(), float("nan"), float("nan"), np.array([]))
+    with pytest.raises(ValueError):
+        a.merge(b)

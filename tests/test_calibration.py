@@ -1,0 +1,96 @@
+"""Calibration: correct draws give uniform p-values and the stated false-alarm rate.
+
+For each family (normal, uniform, Keras-truncated normal) in float32, bfloat16 and the
+streamed float32 path, 600 independent correct samples of 1024 values are verified at
+α = 0.05. Null of each check: the values are iid from the expected distribution.
+Assertions, all deterministic (fixed seeds):
+
+* each statistical check's p-values are uniform: KS test of the 600 p-values against
+  U(0, 1) at level 1e-3 (conservative, i.e. p-values stochastically larger, is allowed
+  for the discrete grid nulls, see ``verifier.stats.gof``);
+* each check's rejection rate at 0.05 lies inside the two-sided 99.9 % binomial limits
+  (or below the upper limit, for grid nulls);
+* the verdict's false-alarm rate (Holm over all checks) is at most the upper limit.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+from scipy import stats as sst
+
+import verifier
+from verifier.sources.sample import Sample
+from verifier.stats.summary import summarize
+from verifier.theory.distributions import Distribution
+from verifier.verdict import SampleInfo, verify
+
+pytestmark = pytest.mark.slow
+
+N_VERDICTS = 600
+SHAPE = (32, 32)
+ALPHA = 0.05
+SPECS = {
+    "normal": "he_normal",
+    "uniform": "he_uniform",
+    "truncated": "he_normal(truncated=True)",
+}
+
+
+def _draw(dist: Distribution, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    u = rng.uniform(size=(N_VERDICTS, *SHAPE))
+    return dist.ppf(u)
+
+
+def _cast(x: np.ndarray, dtype: str) -> object:
+    if dtype == "bfloat16":
+        torch = pytest.importorskip("torch")
+        return torch.from_numpy(x.astype(np.float32)).to(torch.bfloat16)
+    return x.astype(np.float32)
+
+
+def _verdicts(family: str, dtype: str) -> list[verifier.Verdict]:
+    spec = verifier.as_spec(SPECS[family])
+    dist = spec.distribution(SHAPE)
+    data = _cast(_draw(dist, seed=zlib.crc32(f'{family}/{dtype}'.encode())), dtype.replace("-streamed", ""))
+    if dtype.endswith("streamed"):
+        out = []
+        for i in range(N_VERDICTS):
+            sample = Sample((data[i],), SHAPE, "float32", 1, "calibration", "values", None, "cpu")
+            info = SampleInfo("calibration", SHAPE, "float32", sample.n)
+            out.append(verify(summarize(sample, dist, exact_max=0), dist, expected=str(spec), sample=info, alpha=ALPHA))
+        return out
+    return [verifier.check(data[i], spec, alpha=ALPHA) for i in range(N_VERDICTS)]
+
+
+def _limits(p: float) -> tuple[float, float]:
+    lo = sst.binom.ppf(0.0005, N_VERDICTS, p) / N_VERDICTS
+    hi = sst.binom.isf(0.0005, N_VERDICTS, p) / N_VERDICTS
+    return lo, hi
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float32-streamed"])
+@pytest.mark.parametrize("family", list(SPECS))
+def test_pvalues_are_calibrated(family: str, dtype: str) -> None:
+    verdicts = _verdicts(family, dtype)
+    discrete = dtype != "float32"  # grid null (bf16) or grouped PIT bins: conservative
+    lo, hi = _limits(ALPHA)
+    for name in ("mean", "variance", "ks", "ad"):
+        p = np.array([v.check(name).pvalue for v in verdicts])
+        rate = float(np.mean(p <= ALPHA))
+        assert rate <= hi, f"{name}: false-alarm rate {rate:.3f} above {hi:.3f}"
+        if name in ("mean", "variance") or not discrete:
+            assert rate >= lo, f"{name}: rejection rate {rate:.3f} below {lo:.3f}"
+            assert sst.kstest(p, "uniform").pvalue > 1e-3, f"{name}: p-values not uniform"
+        else:
+            # Conservative is allowed: p-values may only be stochastically larger.
+            assert sst.kstest(p, "uniform", alternative="greater").pvalue > 1e-3, f"{name}: p-values too small"
+    fails = float(np.mean([not v.passed for v in verdicts]))
+    assert fails <= hi, f"verdict false-alarm rate {fails:.3f} above {hi:.3f}"
+    for v in verdicts:
+        assert v.check("finite").passed and v.check("degenerate").passed
+        if v.check("support") is not None:
+            assert v.check("support").pvalue == 1.0

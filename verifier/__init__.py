@@ -1,0 +1,94 @@
+"""verifier: does a weight initializer really draw from the distribution it claims?
+
+>>> import verifier
+>>> verdict = verifier.check("torch.nn.init.kaiming_normal_", "he_normal", shape=(256, 512))
+>>> verdict.passed
+True
+
+``import verifier`` needs only numpy, scipy and tabulate; torch, Keras and JAX are
+imported when a source needs them.
+"""
+
+from __future__ import annotations
+
+from .api import assert_conforms, check
+from .errors import FanError, InputTypeError, SourceError, SpecError, VerifierError
+from .sources import Sample
+from .stats.checks import CheckResult, Effect
+from .stats.decision import DEFAULT_ALPHA
+from .theory import (
+    Distribution,
+    Fans,
+    Normal,
+    Spec,
+    TruncatedNormal,
+    Uniform,
+    as_spec,
+    available_specs,
+    calculate_gain,
+    compute_fans,
+    glorot_normal,
+    glorot_uniform,
+    he_normal,
+    he_uniform,
+    kaiming_normal,
+    kaiming_uniform,
+    lecun_normal,
+    lecun_uniform,
+    normal,
+    parse_spec,
+    trunc_normal,
+    uniform,
+    variance_scaling,
+    xavier_normal,
+    xavier_uniform,
+)
+from .verdict import SampleInfo, Verdict
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    # checking
+    "check",
+    "assert_conforms",
+    "Verdict",
+    "SampleInfo",
+    "CheckResult",
+    "Effect",
+    "Sample",
+    "DEFAULT_ALPHA",
+    # specs
+    "Spec",
+    "parse_spec",
+    "as_spec",
+    "available_specs",
+    "xavier_uniform",
+    "xavier_normal",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "variance_scaling",
+    "uniform",
+    "normal",
+    "trunc_normal",
+    # theory
+    "Distribution",
+    "Uniform",
+    "Normal",
+    "TruncatedNormal",
+    "Fans",
+    "compute_fans",
+    "calculate_gain",
+    # errors
+    "VerifierError",
+    "SpecError",
+    "FanError",
+    "SourceError",
+    "InputTypeError",
+]

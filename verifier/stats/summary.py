@@ -1,0 +1,297 @@
+"""One-pass, mergeable summaries of a sample.
+
+A :class:`Summary` holds everything the checks need: counts of non-finite values,
+min/max, central moments (float64 accumulators, merged with Pébay's parallel formulas)
+and one of three goodness-of-fit representations:
+
+``exact``  the sorted finite values (float32/float64 samples up to ``EXACT_MAX`` values);
+``grid``   a histogram over the 65,536 bit patterns (float16/bfloat16, any size): exact;
+``pit``    a histogram of ``u = F(x)`` in ``B = ceil(100·√n)`` equal bins (large float32/
+           float64 samples): KS within a certified ``1/B``.
+
+Two summaries of disjoint parts merge into the summary of the whole (``a.merge(b)``).
+Values are read in blocks, so extra memory is O(block + bins), never a float64 copy of
+the whole tensor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .grid import GRID_DTYPES, grid_values
+
+if TYPE_CHECKING:
+    from ..sources.sample import Sample
+    from ..theory.distributions import Distribution
+
+__all__ = ["EXACT_MAX", "BLOCK", "Moments", "Summary", "summarize", "pit_bins", "iter_blocks"]
+
+EXACT_MAX = 1 << 20
+"""Largest float32/float64 sample kept (sorted) for exact KS and AD."""
+
+BLOCK = 1 << 20
+"""Values read per block."""
+
+
+def pit_bins(n: int) -> int:
+    """Number of equal PIT bins for ``n`` values: ``ceil(100·√n)`` (KS error ≤ 1/B ≤ 0.01/√n)."""
+    return int(math.ceil(100.0 * math.sqrt(max(n, 1))))
+
+
+@dataclass(frozen=True)
+class Moments:
+    r"""Count, mean and central sums :math:`M_k = \sum (x_i - \bar x)^k`, k = 2, 3, 4."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    m3: float = 0.0
+    m4: float = 0.0
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> Moments:
+        """Moments of a block (computed in float64)."""
+        n = int(x.size)
+        if n == 0:
+            return cls()
+        x = x.astype(np.float64, copy=False)
+        mean = float(x.mean())
+        d = x - mean
+        d2 = d * d
+        return cls(n, mean, float(d2.sum()), float((d2 * d).sum()), float((d2 * d2).sum()))
+
+    @classmethod
+    def of_counts(cls, values: np.ndarray, counts: np.ndarray) -> Moments:
+        """Moments of a sample given as distinct values with counts."""
+        n = int(counts.sum())
+        if n == 0:
+            return cls()
+        w = counts.astype(np.float64)
+        mean = float(np.sum(w * values) / n)
+        d = values - mean
+        d2 = d * d
+        return cls(n, mean, float(np.sum(w * d2)), float(np.sum(w * d2 * d)), float(np.sum(w * d2 * d2)))
+
+    def merge(self, other: Moments) -> Moments:
+        """Pébay (2008) pairwise update: the moments of the union of two disjoint samples."""
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        na, nb = float(self.n), float(other.n)
+        n = na + nb
+        delta = other.mean - self.mean
+        mean = self.mean + delta * nb / n
+        m2 = self.m2 + other.m2 + delta**2 * na * nb / n
+        m3 = (
+            self.m3 + other.m3
+            + delta**3 * na * nb * (na - nb) / n**2
+            + 3.0 * delta * (na * other.m2 - nb * self.m2) / n
+        )
+        m4 = (
+            self.m4 + other.m4
+            + delta**4 * na * nb * (na * na - na * nb + nb * nb) / n**3
+            + 6.0 * delta**2 * (na * na * other.m2 + nb * nb * self.m2) / n**2
+            + 4.0 * delta * (na * other.m3 - nb * self.m3) / n
+        )
+        return Moments(self.n + other.n, mean, m2, m3, m4)
+
+    def sum_sq_about(self, c: float) -> float:
+        r""":math:`\sum (x_i - c)^2 = M_2 + n(\bar x - c)^2`."""
+        return self.m2 + self.n * (self.mean - c) ** 2
+
+    @property
+    def variance(self) -> float:
+        """Sample variance (divisor n - 1)."""
+        return self.m2 / (self.n - 1) if self.n > 1 else float("nan")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the checks read, from one pass over the values."""
+
+    dtype: str
+    mode: str  # 'exact' | 'grid' | 'pit'
+    n_total: int
+    n_nan: int
+    n_posinf: int
+    n_neginf: int
+    moments: Moments
+    min: float
+    max: float
+    sorted_values: np.ndarray | None = None
+    counts: np.ndarray | None = None
+    n_below: int = 0  # pit mode: finite values below the null's support
+    n_above: int = 0
+
+    @property
+    def n(self) -> int:
+        """Number of finite values."""
+        return self.moments.n
+
+    @property
+    def n_nonfinite(self) -> int:
+        return self.n_nan + self.n_posinf + self.n_neginf
+
+    @property
+    def bins(self) -> int:
+        """Number of PIT bins (pit mode), else 0."""
+        return int(self.counts.size) if self.mode == "pit" and self.counts is not None else 0
+
+    def merge(self, other: Summary) -> Summary:
+        """Summary of the union of two disjoint samples summarised the same way."""
+        if (self.dtype, self.mode) != (other.dtype, other.mode):
+            raise ValueError("cannot merge summaries of different dtype or mode")
+        sorted_values = counts = None
+        if self.mode == "exact":
+            assert self.sorted_values is not None and other.sorted_values is not None
+            sorted_values = np.sort(np.concatenate([self.sorted_values, other.sorted_values]), kind="mergesort")
+        else:
+            assert self.counts is not None and other.counts is not None
+            if self.counts.shape != other.counts.shape:
+                raise ValueError("cannot merge histograms with different bins")
+            counts = self.counts + other.counts
+        return replace(
+            self,
+            n_total=self.n_total + other.n_total,
+            n_nan=self.n_nan + other.n_nan,
+            n_posinf=self.n_posinf + other.n_posinf,
+            n_neginf=self.n_neginf + other.n_neginf,
+            moments=self.moments.merge(other.moments),
+            min=_nanmin(self.min, other.min),
+            max=_nanmax(self.max, other.max),
+            sorted_values=sorted_values,
+            counts=counts,
+            n_below=self.n_below + other.n_below,
+            n_above=self.n_above + other.n_above,
+        )
+
+
+def _nanmin(a: float, b: float) -> float:
+    return b if math.isnan(a) else a if math.isnan(b) else min(a, b)
+
+
+def _nanmax(a: float, b: float) -> float:
+    return b if math.isnan(a) else a if math.isnan(b) else max(a, b)
+
+
+def _flat_views(a: Any) -> Iterator[Any]:
+    """Yield 1-D views covering ``a`` (numpy array or torch tensor) without copying it whole.
+
+    Contiguous arrays are viewed flat; others are split along the first axis until the
+    pieces are contiguous (a transpose is read row by row).
+    """
+    is_numpy = isinstance(a, np.ndarray)
+    contiguous = (a.flags.c_contiguous or a.flags.f_contiguous) if is_numpy else a.is_contiguous()
+    if a.ndim <= 1 or contiguous:
+        yield a.reshape(-1) if not is_numpy else a.ravel(order="K")
+        return
+    for i in range(a.shape[0]):
+        yield from _flat_views(a[i])
+
+
+def _to_numpy_block(t: Any, dtype: str) -> np.ndarray:
+    """A numpy block from a numpy or torch 1-D block (bit patterns for 16-bit grids)."""
+    if isinstance(t, np.ndarray):
+        return t.view(np.uint16) if dtype in GRID_DTYPES else t
+    t = t.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    if dtype in GRID_DTYPES:
+        import torch
+
+        return t.contiguous().view(torch.int16).numpy().view(np.uint16)
+    return t.numpy()
+
+
+def iter_blocks(sample: Sample, block: int = BLOCK) -> Iterator[np.ndarray]:
+    """Yield the sample's values as 1-D numpy blocks of at most ``block`` values.
+
+    float16/bfloat16 blocks are uint16 bit patterns; others keep their float dtype.
+    """
+    for chunk in sample.chunks:
+        for flat in _flat_views(chunk):
+            for start in range(0, flat.shape[0], block):
+                yield _to_numpy_block(flat[start:start + block], sample.dtype)
+
+
+def _float_block_summary(x: np.ndarray, dtype: str, mode: str, dist: Distribution | None, bins: int) -> Summary:
+    finite_mask = np.isfinite(x)
+    n_nan = n_pos = n_neg = 0
+    if not finite_mask.all():
+        n_nan = int(np.isnan(x).sum())
+        n_pos = int(np.isposinf(x).sum())
+        n_neg = int(np.isneginf(x).sum())
+        x = x[finite_mask]
+    moments = Moments.of(x)
+    lo = float(x.min()) if x.size else float("nan")
+    hi = float(x.max()) if x.size else float("nan")
+    sorted_values = counts = None
+    n_below = n_above = 0
+    if mode == "exact":
+        sorted_values = np.sort(x.astype(np.float64))
+    else:
+        assert dist is not None
+        low, high = dist.support
+        if x.size and (lo < low or hi > high):
+            n_below = int((x < low).sum())
+            n_above = int((x > high).sum())
+        u = dist.cdf(x)
+        idx = np.minimum((u * bins).astype(np.int64), bins - 1)
+        counts = np.bincount(idx, minlength=bins).astype(np.int64)
+    return Summary(dtype, mode, int(finite_mask.size), n_nan, n_pos, n_neg, moments, lo, hi,
+                   sorted_values, counts, n_below, n_above)
+
+
+def _grid_summary(counts: np.ndarray, dtype: str) -> Summary:
+    grid = grid_values(dtype)
+    finite = np.isfinite(grid)
+    fc = counts[finite]
+    fv = grid[finite]
+    present = fc > 0
+    moments = Moments.of_counts(fv[present], fc[present])
+    lo = float(fv[present].min()) if present.any() else float("nan")
+    hi = float(fv[present].max()) if present.any() else float("nan")
+    return Summary(
+        dtype, "grid", int(counts.sum()),
+        int(counts[np.isnan(grid)].sum()),
+        int(counts[np.isposinf(grid)].sum()),
+        int(counts[np.isneginf(grid)].sum()),
+        moments, lo, hi, None, counts,
+    )
+
+
+def choose_mode(dtype: str, n: int, exact_max: int = EXACT_MAX) -> str:
+    """'grid' for 16-bit floats, 'exact' up to ``exact_max`` values, else 'pit'."""
+    if dtype in GRID_DTYPES:
+        return "grid"
+    return "exact" if n <= exact_max else "pit"
+
+
+def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: int = EXACT_MAX,
+              block: int = BLOCK) -> Summary:
+    """Summarise a sample in one pass over blocks.
+
+    ``dist`` (the null distribution) is needed only in 'pit' mode, where values are
+    binned by ``u = dist.cdf(x)``.
+    """
+    mode = choose_mode(sample.dtype, sample.n, exact_max)
+    if mode == "grid":
+        counts = np.zeros(65536, dtype=np.int64)
+        for bits in iter_blocks(sample, block):
+            counts += np.bincount(bits, minlength=65536)
+        return _grid_summary(counts, sample.dtype)
+    if mode == "pit" and dist is None:
+        raise ValueError("a streamed (pit) summary needs the null distribution")
+    bins = pit_bins(sample.n) if mode == "pit" else 0
+    total: Summary | None = None
+    for x in iter_blocks(sample, block):
+        part = _float_block_summary(x, sample.dtype, mode, dist, bins)
+        total = part if total is None else total.merge(part)
+    assert total is not None
+    return total
