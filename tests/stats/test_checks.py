@@ -1,0 +1,91 @@
+"""Each check in isolation: statistic, p-value, effect, and deterministic failures."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sst
+
+from verifier.sources.sample import Sample
+from verifier.stats import checks
+from verifier.stats.summary import summarize
+from verifier.theory.distributions import Normal, TruncatedNormal, Uniform
+
+
+def _run(x: np.ndarray, dist, dtype: str = "float64"):
+    s = summarize(Sample((x,), x.shape, dtype, 1, "t", "values", None, "cpu"), dist)
+    return s, checks.null_model(dist, s)
+
+
+def test_variance_normal_is_the_exact_chi2_test() -> None:
+    x = np.random.default_rng(0).normal(0, 1.02, size=300)
+    s, null = _run(x, Normal(0, 1))
+    c = checks.check_variance(s, null)
+    t = np.sum(x**2)
+    assert c.pvalue == pytest.approx(2 * min(sst.chi2.cdf(t, 300), sst.chi2.sf(t, 300)))
+    assert c.effect.estimate == pytest.approx(math.sqrt(t / 300))
+    lo, hi = c.effect.low, c.effect.high
+    assert lo < c.effect.estimate < hi
+
+
+@pytest.mark.parametrize("dist", [Uniform(-1, 1), TruncatedNormal(0, 1, -2, 2)])
+def test_variance_non_normal_small_n_is_calibrated_in_the_tail(dist) -> None:
+    # n = 20: the Pearson III law must hold at the 1 % level in each tail.
+    rng = np.random.default_rng(5)
+    n, reps = 20, 20000
+    x = dist.ppf(rng.uniform(size=(reps, n)))
+    ps = []
+    for row in x[:4000]:
+        s, null = _run(row, dist)
+        ps.append(checks.check_variance(s, null).pvalue)
+    ps = np.array(ps)
+    assert np.mean(ps <= 0.01) <= 0.01 + 3 * math.sqrt(0.01 * 0.99 / ps.size)
+    assert np.mean(ps <= 0.05) == pytest.approx(0.05, abs=3 * math.sqrt(0.05 * 0.95 / ps.size))
+
+
+def test_mean_check_is_a_z_test() -> None:
+    x = np.random.default_rng(1).normal(0.05, 1, size=400)
+    s, null = _run(x, Normal(0, 1))
+    c = checks.check_mean(s, null)
+    assert c.statistic == pytest.approx(x.mean() * 20)
+    assert c.pvalue == pytest.approx(2 * sst.norm.sf(abs(x.mean() * 20)))
+
+
+def test_finite_counts_each_kind() -> None:
+    x = np.array([0.1, np.nan, np.nan, np.inf, -0.3, 0.2])
+    s, null = _run(x, Normal(0, 1))
+    c = checks.check_finite(s, null)
+    assert (c.statistic, c.pvalue) == (3.0, 0.0) and "NaN 2" in c.detail and "+inf 1" in c.detail
+
+
+def test_degenerate_names_symmetry() -> None:
+    s, null = _run(np.full(50, 0.25), Normal(0, 1))
+    c = checks.check_degenerate(s, null)
+    assert c.pvalue == 0 and "symmetry" in c.detail
+    names = [r.name for r in checks.run_checks(s, null)]
+    assert names == ["finite", "degenerate"]  # nothing statistical to run on a constant
+
+
+def test_support_allows_one_ulp_and_no_more() -> None:
+    b = 0.1
+    inside = np.array([-b, b, 0.0, np.nextafter(np.float32(b), np.float32(1))], dtype=np.float32)
+    s, null = _run(inside, Uniform(-b, b), dtype="float32")
+    assert checks.check_support(s, null).pvalue == 1.0
+    outside = np.array([-b, 0.0, 0.1001], dtype=np.float32)
+    s, null = _run(outside, Uniform(-b, b), dtype="float32")
+    c = checks.check_support(s, null)
+    assert c.pvalue == 0.0 and c.statistic == 1
+    assert checks.check_support(*_run(np.zeros(3) + 0.5, Normal(0, 1))) is None
+
+
+def test_bfloat16_null_is_the_rounded_distribution() -> None:
+    torch = pytest.importorskip("torch")
+    t = (torch.randn(200000, generator=torch.Generator().manual_seed(2)) * 0.02).to(torch.bfloat16)
+    s = summarize(Sample((t,), (200000,), "bfloat16", 1, "t", "values", None, "cpu"), None)
+    null = checks.null_model(Normal(0, 0.02), s)
+    assert null.rounded is not None and null.rounded.prob.sum() == pytest.approx(1.0)
+    # The rounded null's variance differs from the continuous one by the rounding noise only.
+    assert null.variance == pytest.approx(0.02**2, rel=1e-4)
+    assert checks.check_ks(s, null).pvalue > 1e-3

@@ -1,0 +1,117 @@
+"""Power: deliberately broken initializers at 256×512 (n = 131,072) fail at the default α.
+
+Each case is a real bug seen in the wild, drawn with a fixed seed and checked against the
+spec it claims. The correct initializer is checked too, so a check that always fails
+cannot pass this file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import verifier
+
+SHAPE = (256, 512)  # torch layout: fan_out 256, fan_in 512
+FAN_IN, FAN_OUT = 512, 256
+SIGMA = math.sqrt(2 / FAN_IN)  # he_normal, fan_in, gain √2
+
+
+def correct(shape, rng):
+    return rng.normal(0.0, SIGMA, size=shape)
+
+
+def fans_swapped(shape, rng):
+    return rng.normal(0.0, math.sqrt(2 / FAN_OUT), size=shape)
+
+
+def variance_as_std(shape, rng):
+    return rng.normal(0.0, 2 / FAN_IN, size=shape)
+
+
+def gain_missing(shape, rng):
+    return rng.normal(0.0, math.sqrt(1 / FAN_IN), size=shape)
+
+
+def scale_3_percent(shape, rng):
+    return rng.normal(0.0, 1.03 * SIGMA, size=shape)
+
+
+def uniform_same_variance(shape, rng):
+    b = math.sqrt(3) * SIGMA
+    return rng.uniform(-b, b, size=shape)
+
+
+def keras_truncated(shape, rng):
+    dist = verifier.he_normal(truncated=True).distribution(shape)
+    return dist.ppf(rng.uniform(size=shape))
+
+
+def rows_repeated(shape, rng):
+    return np.tile(rng.normal(0.0, SIGMA, size=(1, shape[1])), (shape[0], 1))
+
+
+def one_nan(shape, rng):
+    w = rng.normal(0.0, SIGMA, size=shape)
+    w[17, 42] = np.nan
+    return w
+
+
+def all_zeros(shape, rng):
+    return np.zeros(shape)
+
+
+BUGS: dict[str, Callable] = {
+    "fan_in/fan_out swapped": fans_swapped,
+    "variance passed as std": variance_as_std,
+    "√2 gain missing": gain_missing,
+    "3 % scale error": scale_3_percent,
+    "uniform where normal is expected": uniform_same_variance,
+    "Keras-truncated where plain normal is expected": keras_truncated,
+    "every row the same": rows_repeated,
+    "one NaN": one_nan,
+    "all zeros": all_zeros,
+}
+
+
+def test_correct_initializer_passes() -> None:
+    assert verifier.check(correct, "he_normal", shape=SHAPE).passed
+
+
+@pytest.mark.parametrize("bug", list(BUGS))
+def test_bug_is_caught(bug: str) -> None:
+    verdict = verifier.check(BUGS[bug], "he_normal", shape=SHAPE)
+    assert not verdict.passed, str(verdict)
+
+
+def test_keras_layout_conv_kernel_read_as_torch_layout_is_caught() -> None:
+    # A Keras conv kernel (kh, kw, in, out) drawn correctly for its layout...
+    shape = (3, 3, 64, 256)
+
+    def keras_he_normal(shape, rng):
+        fan_in = shape[0] * shape[1] * shape[2]
+        return rng.normal(0.0, math.sqrt(2 / fan_in), size=shape)
+
+    assert verifier.check(keras_he_normal, "he_normal", shape=shape, layout="keras").passed
+    # ... but read with torch's (out, in, kh, kw) convention the fans are wrong.
+    assert not verifier.check(keras_he_normal, "he_normal", shape=shape, layout="torch").passed
+
+
+@pytest.mark.parametrize("bug", ["variance passed as std", "√2 gain missing", "3 % scale error", "fan_in/fan_out swapped"])
+def test_scale_bugs_are_reported_as_std_ratio(bug: str) -> None:
+    verdict = verifier.check(BUGS[bug], "he_normal", shape=SHAPE)
+    var = verdict.check("variance")
+    assert var is not None and not var.passed
+    assert not (var.effect.low <= 1.0 <= var.effect.high)
+
+
+def test_scale_error_of_5_percent_fails_from_1e5_values() -> None:
+    # The acceptance bar: a ×1.05 scale error fails at n ≥ 1e5, for every family.
+    for spec in ("he_normal", "he_uniform", "he_normal(truncated=True)"):
+        dist = verifier.as_spec(spec).distribution((316, 317))
+        rng = np.random.default_rng(11)
+        x = dist.ppf(rng.uniform(size=(316, 317))) * 1.05
+        assert not verifier.check(x.astype(np.float32), spec).passed, spec
