@@ -32,6 +32,7 @@ def test_correct_draws_pass_on_random_shapes_and_seeds(spec: str, shape: tuple[i
 
 
 def test_same_seed_same_verdict_and_different_seed_different_values() -> None:
+    pytest.importorskip("torch")
     a = verifier.check("torch.nn.init.kaiming_normal_", "he_normal", shape=(64, 32), seed=3)
     b = verifier.check("torch.nn.init.kaiming_normal_", "he_normal", shape=(64, 32), seed=3)
     c = verifier.check("torch.nn.init.kaiming_normal_", "he_normal", shape=(64, 32), seed=4)
@@ -49,11 +50,13 @@ def test_spec_objects_and_strings_are_interchangeable() -> None:
 
 
 def test_draws_pool_small_tensors() -> None:
+    pytest.importorskip("torch")
     v = verifier.check("torch.nn.init.xavier_uniform_", "xavier_uniform", shape=(4, 5), draws=500)
     assert v.passed and v.sample.n == 10_000 and v.sample.draws == 500
 
 
 def test_verdict_text_states_the_essentials() -> None:
+    pytest.importorskip("torch")
     v = verifier.check("torch.nn.init.kaiming_uniform_", "he_uniform", shape=(256, 512))
     text = str(v)
     for part in ("PASS", "kaiming_uniform_", "256×512", "U(", "std =", "99% CI", "Holm", "ks", "ad", "variance", "power"):

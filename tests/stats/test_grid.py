@@ -1,0 +1,45 @@
+"""The 16-bit grids and the rounded null."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from verifier.stats.grid import grid_values, round_to_dtype, rounded_null
+from verifier.theory.distributions import Normal, Uniform
+
+
+def test_grid_values_decode_every_pattern() -> None:
+    f16 = grid_values("float16")
+    assert f16.size == 65536 and np.isnan(f16).sum() == 2 * 1023
+    assert np.array_equal(f16[~np.isnan(f16)], np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float64)[~np.isnan(f16)])
+    bf = grid_values("bfloat16")
+    assert bf[0x3F80] == 1.0 and bf[0xBF80] == -1.0 and np.isposinf(bf[0x7F80])
+    torch = pytest.importorskip("torch")
+    ref = torch.arange(65536, dtype=torch.int32).to(torch.int16).view(torch.bfloat16).double().numpy()
+    same = (ref == bf) | (np.isnan(ref) & np.isnan(bf))
+    assert same.all()
+
+
+def test_rounded_null_probabilities_are_rounding_intervals() -> None:
+    counts = np.zeros(65536, dtype=np.int64)
+    r = rounded_null(counts, "bfloat16", Uniform(-1.0, 1.0))
+    assert r.prob.sum() == pytest.approx(1.0)
+    one = np.searchsorted(r.values, 1.0)
+    # 1.0 in bf16 has neighbours 1 - 2^-8 and 1 + 2^-7: it keeps the half interval below it.
+    assert r.prob[one] == pytest.approx(2**-9 / 2)
+    assert r.prob[one + 1] == 0.0
+    assert r.mean == pytest.approx(0.0, abs=1e-12)
+
+
+def test_rounded_normal_moments_are_close_to_continuous() -> None:
+    r = rounded_null(np.zeros(65536, dtype=np.int64), "float16", Normal(0, 0.05))
+    assert r.central_moment(2) == pytest.approx(0.05**2, rel=1e-5)
+    assert r.central_moment(4) == pytest.approx(3 * 0.05**4, rel=1e-4)
+
+
+def test_round_to_dtype() -> None:
+    assert round_to_dtype(0.1, "bfloat16") == 0.10009765625
+    assert round_to_dtype(0.1, "float16") == float(np.float16(0.1))
+    assert round_to_dtype(0.1, "float32") == float(np.float32(0.1))
+    assert round_to_dtype(0.1, "float64") == 0.1
