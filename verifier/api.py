@@ -6,6 +6,7 @@ from typing import Any
 
 from .sources import from_source
 from .stats.decision import validate_alpha
+from .stats.tolerance import Tolerance, as_tolerance
 from .theory.fans import canonical_layout, compute_fans
 from .theory.specs import Spec, as_spec
 from .verdict import SampleInfo, Verdict, summarize_and_verify
@@ -26,6 +27,7 @@ def check(
     convention: str | None = None,
     fan_in: int | None = None,
     fan_out: int | None = None,
+    tolerance: Tolerance | float | None = None,
 ) -> Verdict:
     """Check that ``source`` draws from the distribution ``expect`` names.
 
@@ -47,6 +49,11 @@ def check(
     draws : call the initializer this many times (different seeds) and pool the values.
     convention : force ``'torch'``, ``'numpy'``, ``'jax'`` or ``'keras'`` calling convention.
     fan_in, fan_out : override the fans computed from shape and layout.
+    tolerance : float or Tolerance, optional
+        Practical tolerance: a check rejected statistically whose effect is within it
+        does not fail the verdict (``verdict.status == 'within tolerance'``). A float is a
+        relative std error (KS tolerance half of it); ``verifier.Tolerance(std=, ks=)``
+        sets both. Deterministic checks (finite, degenerate, support) ignore it.
 
     Returns
     -------
@@ -71,7 +78,8 @@ def check(
         source=sample.source, shape=tuple(sample.shape), dtype=sample.dtype, n=sample.n, draws=sample.draws,
         seed=sample.seed, convention=sample.convention, device=sample.device, layout=lay, fans=fans,
     )
-    return summarize_and_verify(sample, dist, expected=str(spec), info=info, alpha=level)
+    return summarize_and_verify(sample, dist, expected=str(spec), info=info, alpha=level,
+                                tolerance=as_tolerance(tolerance))
 
 
 def assert_conforms(source: Any, expect: Spec | str, **kwargs: Any) -> Verdict:

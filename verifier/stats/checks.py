@@ -33,6 +33,7 @@ __all__ = [
     "check_variance",
     "check_ks",
     "check_ad",
+    "check_cvm",
     "run_checks",
 ]
 
@@ -69,6 +70,8 @@ class CheckResult:
     effect: Effect | None = None
     passed: bool | None = None
     bound: float | None = None  # certified error of a streamed statistic
+    within_tolerance: bool | None = None  # rejected but effect within the verdict's tolerance
+    tolerance_detail: str | None = None  # the figures compared with the tolerance
 
     def decided(self, passed: bool) -> CheckResult:
         return replace(self, passed=passed)
@@ -228,12 +231,12 @@ def check_variance(s: Summary, null: NullModel) -> CheckResult:
                        f"std {math.sqrt(q * null.variance):.4g} = {r:.4f} × expected {null.std:.4g} ({law} test)", eff)
 
 
-def _grouped(s: Summary, null: NullModel) -> tuple[np.ndarray, np.ndarray, bool]:
+def _grouped(s: Summary, null: NullModel) -> tuple[np.ndarray, np.ndarray | None, bool]:
     if null.rounded is not None:
         return null.rounded.counts, null.rounded.upper, False
     assert s.counts is not None
-    b = s.counts.size
-    return s.counts, np.arange(1, b + 1, dtype=np.float64) / b, True
+    # upper=None: equal PIT bins, evaluated blockwise by gof.pit_statistics (O(block) memory)
+    return s.counts, None, True
 
 
 def check_ks(s: Summary, null: NullModel) -> CheckResult:
@@ -243,7 +246,7 @@ def check_ks(s: Summary, null: NullModel) -> CheckResult:
         st = gof.ks_exact(null.distribution.cdf(s.sorted_values))
     else:
         counts, upper, within = _grouped(s, null)
-        st = gof.ks_grouped(counts, upper, within_group=within)
+        st = gof.ks_grouped(counts, upper, within_group=within, u_error=s.pit_error if within else 0.0)
     p = gof.ks_pvalue(st.value, s.n)
     detail = f"D = {st.value:.4g}"
     if s.mode == "grid":
@@ -260,12 +263,27 @@ def check_ad(s: Summary, null: NullModel) -> CheckResult:
         st = gof.ad_exact(null.distribution.cdf(s.sorted_values))
     else:
         counts, upper, within = _grouped(s, null)
-        st = gof.ad_grouped(counts, upper, within_group=within)
+        st = gof.ad_grouped(counts, upper, within_group=within, u_error=s.pit_error if within else 0.0)
     p = gof.ad_pvalue(st.value, s.n)
     detail = f"A² = {st.value:.4g}"
     if s.mode == "pit":
         detail += f" (streamed: true A² in [{st.low:.4g}, {st.high:.4g}])"
     return CheckResult("ad", st.value, p, detail, bound=st.bound if s.mode == "pit" else None)
+
+
+def check_cvm(s: Summary, null: NullModel) -> CheckResult:
+    """Cramér-von Mises (fully specified null): the integrated squared ECDF deviation."""
+    if s.mode == "exact":
+        assert s.sorted_values is not None
+        st = gof.cvm_exact(null.distribution.cdf(s.sorted_values))
+    else:
+        counts, upper, within = _grouped(s, null)
+        st = gof.cvm_grouped(counts, upper, within_group=within, u_error=s.pit_error if within else 0.0)
+    p = gof.cvm_pvalue(st.value, s.n)
+    detail = f"W² = {st.value:.4g}"
+    if s.mode == "pit":
+        detail += f" (streamed: true W² in [{st.low:.4g}, {st.high:.4g}])"
+    return CheckResult("cvm", st.value, p, detail, bound=st.bound if s.mode == "pit" else None)
 
 
 def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
@@ -275,5 +293,6 @@ def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
     if support is not None:
         out.append(support)
     if s.n >= 2 and s.min < s.max:
-        out += [check_mean(s, null), check_variance(s, null), check_ks(s, null), check_ad(s, null)]
+        out += [check_mean(s, null), check_variance(s, null), check_ks(s, null), check_ad(s, null),
+                check_cvm(s, null)]
     return tuple(out)

@@ -35,6 +35,10 @@ __all__ = [
     "ad_grouped",
     "ks_pvalue",
     "ad_pvalue",
+    "cvm_exact",
+    "cvm_grouped",
+    "cvm_pvalue",
+    "pit_statistics",
 ]
 
 # Smallest u used inside logarithms. Exactly 0 or 1 only arises from rounding of values
@@ -61,6 +65,14 @@ class GofStatistic:
         return self.high - self.low
 
 
+_EXACT_BLOCK = 1 << 16
+"""Order statistics processed at a time by the exact statistics (memory O(block))."""
+
+
+def _blocks(n: int) -> range:
+    return range(0, n, _EXACT_BLOCK)
+
+
 def ks_exact(u_sorted: np.ndarray) -> GofStatistic:
     r"""Kolmogorov-Smirnov distance from sorted ``u_i = F(x_(i))``.
 
@@ -69,14 +81,16 @@ def ks_exact(u_sorted: np.ndarray) -> GofStatistic:
     which is :math:`\sup_x |F_n(x) - F(x)|` (ties included).
     """
     n = u_sorted.size
-    i = np.arange(1, n + 1, dtype=np.float64)
-    d_plus = np.max(i / n - u_sorted)
-    d_minus = np.max(u_sorted - (i - 1) / n)
-    d = float(max(d_plus, d_minus, 0.0))
+    d = 0.0
+    for s0 in _blocks(n):
+        u = u_sorted[s0:s0 + _EXACT_BLOCK]
+        i = np.arange(s0 + 1, s0 + 1 + u.size, dtype=np.float64)
+        d = max(d, float(np.max(i / n - u)), float(np.max(u - (i - 1) / n)))
     return GofStatistic(d, d, d)
 
 
-def ks_grouped(counts: np.ndarray, upper: np.ndarray, *, within_group: bool = False) -> GofStatistic:
+def ks_grouped(counts: np.ndarray, upper: np.ndarray | None, *, within_group: bool = False,
+               u_error: float = 0.0) -> GofStatistic:
     r"""KS distance from group counts.
 
     Parameters
@@ -94,69 +108,289 @@ def ks_grouped(counts: np.ndarray, upper: np.ndarray, *, within_group: bool = Fa
 
         so ``high - low`` is at most the largest group probability (``1/B`` for ``B``
         equal bins). ``value = low`` is used for the p-value (conservative).
+    u_error : float
+        Bound ``δ`` on the error of the computed ``u = F(x)`` that assigned values to bins
+        (``Summary.pit_error``). The binned ECDF then lies between the true one shifted by
+        ``±δ``, so the true distance is within ``δ`` of the binned one: ``[low - δ, high + δ]``.
     """
+    if upper is None:  # equal bins of u: blockwise, O(block) memory
+        return pit_statistics(counts, u_error)[0]
     n = counts.sum()
     cum = np.cumsum(counts) / n
     low = float(np.max(np.abs(cum - upper))) if cum.size else 0.0
     if not within_group:
         return GofStatistic(low, low, low)
-    prev_cum = np.concatenate(([0.0], cum[:-1]))
-    prev_upper = np.concatenate(([0.0], upper[:-1]))
-    high = float(max(np.max(cum - prev_upper), np.max(upper - prev_cum)))
-    return GofStatistic(low, low, max(high, low))
+    high = max(float(np.max(cum[:-1] - upper[:-1], initial=0.0)) if cum.size > 1 else 0.0, 0.0)
+    # max_k (C_k/n - G_{k-1}) and max_k (G_k - C_{k-1}/n), with C_{-1} = G_{-1} = 0
+    high = max(float(cum[0]), float(np.max(cum[1:] - upper[:-1], initial=0.0)),
+               float(upper[0]), float(np.max(upper[1:] - cum[:-1], initial=0.0)))
+    return GofStatistic(low, max(low - u_error, 0.0), max(high, low) + u_error)
+
+
+def _deviation_ranges(cum: np.ndarray, upper: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Smallest and largest ``|F_n(t) - F(t)|`` possible inside each bin of continuous data.
+
+    In bin ``k`` (``G_{k-1} ≤ t ≤ G_k``) the ECDF lies between ``C_{k-1-m}/n`` and
+    ``C_{k+m}/n`` (``m = shift`` bins of possible misbinning, 0 when ``u`` is exact), so
+    ``F_n - F`` ranges over ``[C_{k-1-m}/n - G_k, C_{k+m}/n - G_{k-1}]``.
+    """
+    b = cum.size
+    lower = np.concatenate(([0.0], upper[:-1]))
+    lo_c = np.concatenate((np.zeros(shift + 1), cum[:b - shift - 1])) if b > shift + 1 else np.zeros(b)
+    hi_c = np.concatenate((cum[shift:], np.ones(shift))) if shift else cum
+    a = lo_c - upper  # smallest F_n - F in the bin
+    c = hi_c - lower  # largest
+    hi_dev = np.maximum(np.abs(a), np.abs(c))
+    lo_dev = np.where((a <= 0) & (c >= 0), 0.0, np.minimum(np.abs(a), np.abs(c)))
+    return lo_dev, hi_dev
+
+
+def _shift(u_error: float, bins: int) -> int:
+    return int(math.ceil(u_error * bins)) if u_error > 0 else 0
+
+
+PIT_BLOCK = 1 << 16
+"""Bins processed at a time by :func:`pit_statistics` (memory O(block), not O(bins))."""
+
+_PIT_CACHE: list[tuple[np.ndarray, float, tuple[GofStatistic, GofStatistic, GofStatistic]]] = []
+
+
+def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
+                   block: int = PIT_BLOCK) -> tuple[GofStatistic, GofStatistic, GofStatistic]:
+    """KS, AD and CvM with certified bounds from a histogram of ``u`` in ``B`` equal bins.
+
+    The same statistics and bounds as :func:`ks_grouped`, :func:`ad_grouped` and
+    :func:`cvm_grouped` with ``upper = (k+1)/B`` and ``within_group=True``, computed in one
+    pass over blocks of bins with a running cumulative count, so that extra memory is
+    O(block) even for millions of bins. The last result is cached (the three checks read
+    the same histogram).
+    """
+    for c, e, res in _PIT_CACHE:
+        if c is counts and e == u_error:
+            return res
+    b = int(counts.size)
+    n = float(counts.sum())
+    m = _shift(u_error, b)
+    inv_b = 1.0 / b
+    ks_low = ks_high = 0.0
+    ad_val = ad_lo = ad_hi = 0.0
+    cvm_val = cvm_lo = cvm_hi = 0.0
+    carry = 0  # counts before the block
+    first_hi = first_cum = last_hi = last_prev = 0.0
+    for s0 in range(0, b, block):
+        e0 = min(b, s0 + block)
+        lo = max(0, s0 - 1 - m)
+        hi = min(b, e0 + m)
+        base = carry - int(counts[lo:s0].sum())
+        ext = (base + np.cumsum(counts[lo:hi], dtype=np.int64)) / n  # C_j/n, j in [lo, hi)
+        k = np.arange(s0, e0, dtype=np.float64)
+        upper = (k + 1) * inv_b
+        lower = k * inv_b
+        cum = ext[s0 - lo:e0 - lo]
+        prev = ext[s0 - 1 - lo:e0 - 1 - lo] if s0 > 0 else np.concatenate(([0.0], cum[:-1]))
+        # C_{k-1-m}/n and C_{k+m}/n (0 before the first bin, 1 after the last)
+        j0 = np.arange(s0 - 1 - m, e0 - 1 - m)
+        lo_c = np.where(j0 >= 0, ext[np.clip(j0 - lo, 0, ext.size - 1)], 0.0)
+        j1 = np.arange(s0 + m, e0 + m)
+        hi_c = np.where(j1 < b, ext[np.clip(j1 - lo, 0, ext.size - 1)], 1.0)
+        d = cum - upper
+        ks_low = max(ks_low, float(np.max(np.abs(d))))
+        ks_high = max(ks_high, float(np.max(cum - lower)), float(np.max(upper - prev)))
+        a = lo_c - upper
+        c = hi_c - lower
+        hi_dev = np.maximum(np.abs(a), np.abs(c))
+        lo_dev = np.where((a <= 0) & (c >= 0), 0.0, np.minimum(np.abs(a), np.abs(c)))
+        cvm_val += float(np.dot(d, d)) * inv_b
+        cvm_lo += float(np.dot(lo_dev, lo_dev)) * inv_b
+        cvm_hi += float(np.dot(hi_dev, hi_dev)) * inv_b
+        inner = (lower > 0) & (upper < 1)
+        ok = upper < 1
+        w = np.where(ok, inv_b / np.where(ok, upper * (1 - upper), 1.0), 0.0)
+        ad_val += float(np.dot(d * d, w))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wint = np.where(inner, (np.log(upper) - np.log1p(-upper)) - (np.log(lower) - np.log1p(-lower)), 0.0)
+        ad_hi += float(np.dot(hi_dev * hi_dev, wint))
+        ad_lo += float(np.dot(lo_dev * lo_dev, wint))
+        if s0 == 0:
+            first_hi, first_cum = float(hi_dev[0]), float(cum[0])
+        if e0 == b:
+            last_hi, last_prev = float(hi_dev[-1]), float(prev[-1])
+        carry += int(counts[s0:e0].sum())
+    eps = _U_CLIP
+    g0 = inv_b
+    if b > 1:
+        a0 = max(first_hi, first_cum)
+        ad_hi += (a0 * a0 * math.log(max(g0 / eps, 1.0)) + g0 * g0 / 2) / (1 - g0)
+        a1 = max(last_hi, 1.0 - last_prev)
+        ad_hi += (a1 * a1 * math.log(max(g0 / eps, 1.0)) + g0 * g0 / 2) / (1 - g0)
+    ks = GofStatistic(ks_low, max(ks_low - u_error, 0.0), max(ks_high, ks_low) + u_error)
+    ad = GofStatistic(n * ad_val, min(n * ad_lo, n * ad_val), max(n * ad_hi, n * ad_val))
+    cvm = GofStatistic(n * cvm_val, min(n * cvm_lo, n * cvm_val), max(n * cvm_hi, n * cvm_val))
+    res = (ks, ad, cvm)
+    _PIT_CACHE[:] = [(counts, u_error, res)]
+    return res
 
 
 def ad_exact(u_sorted: np.ndarray) -> GofStatistic:
     r"""Anderson-Darling statistic from sorted ``u_i``.
 
     .. math:: A^2 = -n - \frac{1}{n}\sum_{i=1}^{n} (2i-1)\,[\ln u_{(i)} + \ln(1-u_{(n+1-i)})]
+
+    evaluated as :math:`\sum_i [(2i-1)\ln u_{(i)} + (2(n-i)+1)\ln(1-u_{(i)})]`, in blocks.
     """
     n = u_sorted.size
-    u = np.clip(u_sorted, _U_CLIP, 1.0 - _U_CLIP)
-    i = np.arange(1, n + 1, dtype=np.float64)
-    s = np.sum((2 * i - 1) * (np.log(u) + np.log1p(-u[::-1])))
-    a2 = float(-n - s / n)
+    total = 0.0
+    for s0 in _blocks(n):
+        u = np.clip(u_sorted[s0:s0 + _EXACT_BLOCK], _U_CLIP, 1.0 - _U_CLIP)
+        i = np.arange(s0 + 1, s0 + 1 + u.size, dtype=np.float64)
+        total += float(np.dot(2 * i - 1, np.log(u)) + np.dot(2 * (n - i) + 1, np.log1p(-u)))
+    a2 = float(-n - total / n)
     return GofStatistic(a2, a2, a2)
 
 
-def ad_grouped(counts: np.ndarray, upper: np.ndarray, *, within_group: bool = False) -> GofStatistic:
+def ad_grouped(counts: np.ndarray, upper: np.ndarray | None, *, within_group: bool = False,
+               u_error: float = 0.0) -> GofStatistic:
     r"""Anderson-Darling statistic for grouped data (discrete form).
 
     .. math:: A^2 = n \sum_k \frac{(C_k/n - G_k)^2}{G_k (1 - G_k)}\, p_k
 
     over groups with ``0 < G_k < 1``, ``p_k = G_k - G_{k-1}`` (Choulakian, Lockhart &
     Stephens 1994). For a dtype grid this is the exact statistic against the rounded null.
-    For equal bins of continuous data it is the integral
-    :math:`n\int (F_n - F)^2 / (F(1-F))\,dF` with ``F_n`` evaluated at bin edges; the
-    ungrouped value lies between the sums taken with the smallest and largest
-    ``|F_n - F|`` inside each bin, which give ``low``/``high``.
+    For equal bins of continuous data it approximates
+    :math:`n\int (F_n - F)^2 / (F(1-F))\,dF`; the ungrouped value lies between the sums of
+    the smallest and largest squared deviation possible in each bin
+    (:func:`_deviation_ranges`, which also accounts for ``u_error``) times the exact
+    weight integral :math:`\int w = \mathrm{logit}(G_k) - \mathrm{logit}(G_{k-1})`. In the
+    two end bins the weight is not integrable; as :func:`ad_exact` clips ``u`` to
+    ``[ε, 1-ε]`` (ε = 1e-12), the first bin contributes at most
+    :math:`(C_0/n)^2\ln(G_0/ε) + G_0^2/2` over ``1 - G_0`` (using
+    :math:`(a-t)^2 ≤ a^2 + t^2`), and the last symmetrically.
+    ``upper=None`` means equal bins of ``u`` (:func:`pit_statistics`).
     """
+    if upper is None:
+        return pit_statistics(counts, u_error)[1]
     n = counts.sum()
     cum = np.cumsum(counts) / n
     lower = np.concatenate(([0.0], upper[:-1]))
     p = upper - lower
     ok = (upper > 0) & (upper < 1) & (p > 0)
     g = upper[ok]
-    w = p[ok] / (g * (1 - g))
     diff = cum[ok] - g
-    value = float(n * np.sum(diff * diff * w))
+    value = float(n * np.sum(diff * diff * p[ok] / (g * (1 - g))))
     if not within_group:
         return GofStatistic(value, value, value)
-    # Inside bin k, F_n rises from C_{k-1}/n to C_k/n and F from G_{k-1} to G_k.
-    prev_cum = np.concatenate(([0.0], cum[:-1]))[ok]
-    lo_edge = lower[ok]
-    # The weight 1/(F(1-F)) varies inside a bin; bound it by its extremes over the bin.
-    wmin = np.minimum(1 / (g * (1 - g)), np.where(lo_edge > 0, 1 / np.maximum(lo_edge * (1 - lo_edge), 1e-300), np.inf))
-    wmax = np.maximum(1 / (g * (1 - g)), np.where(lo_edge > 0, 1 / np.maximum(lo_edge * (1 - lo_edge), 1e-300), np.inf))
-    hi_dev = np.maximum(np.abs(cum[ok] - lo_edge), np.abs(prev_cum - g))
-    hi_dev = np.maximum(hi_dev, np.maximum(np.abs(cum[ok] - g), np.abs(prev_cum - lo_edge)))
-    # The smallest deviation is 0 if the two step/linear curves cross within the bin.
-    cross = (prev_cum - lo_edge) * (cum[ok] - g) <= 0
-    lo_dev = np.where(cross, 0.0, np.minimum(np.abs(prev_cum - lo_edge), np.abs(cum[ok] - g)))
-    pw = p[ok]
-    high = float(n * np.sum(hi_dev * hi_dev * pw * np.where(np.isfinite(wmax), wmax, 0.0)))
-    low = float(n * np.sum(lo_dev * lo_dev * pw * wmin))
+    lo_dev, hi_dev = _deviation_ranges(cum, upper, _shift(u_error, counts.size))
+    inner = (lower > 0) & (upper < 1)
+    with np.errstate(divide="ignore"):
+        logit = np.log(upper) - np.log1p(-upper)
+        logit_lo = np.log(lower) - np.log1p(-lower)
+    wint = np.where(inner, logit - logit_lo, 0.0)
+    high = float(np.sum(hi_dev[inner] ** 2 * wint[inner]))
+    low = float(np.sum(lo_dev[inner] ** 2 * wint[inner]))
+    eps = _U_CLIP
+    g0 = float(upper[0])
+    if 0 < g0 < 1:
+        a = float(max(hi_dev[0], cum[0]))
+        high += (a * a * math.log(max(g0 / eps, 1.0)) + g0 * g0 / 2) / (1 - g0)
+    gl = float(1.0 - lower[-1])
+    if 0 < gl < 1:
+        a = float(max(hi_dev[-1], 1.0 - (cum[-2] if cum.size > 1 else 0.0)))
+        high += (a * a * math.log(max(gl / eps, 1.0)) + gl * gl / 2) / (1 - gl)
+    return GofStatistic(value, min(n * low, value), max(n * high, value))
+
+
+def cvm_exact(u_sorted: np.ndarray) -> GofStatistic:
+    r"""Cramér-von Mises statistic from sorted ``u_i``.
+
+    .. math:: W^2 = \frac{1}{12n} + \sum_{i=1}^{n} \left(u_{(i)} - \frac{2i-1}{2n}\right)^2
+              = n\int (F_n - F)^2\,dF
+    """
+    n = u_sorted.size
+    total = 1.0 / (12 * n)
+    for s0 in _blocks(n):
+        u = u_sorted[s0:s0 + _EXACT_BLOCK]
+        d = u - (2 * np.arange(s0 + 1, s0 + 1 + u.size, dtype=np.float64) - 1) / (2 * n)
+        total += float(np.dot(d, d))
+    return GofStatistic(total, total, total)
+
+
+def cvm_grouped(counts: np.ndarray, upper: np.ndarray | None, *, within_group: bool = False,
+                u_error: float = 0.0) -> GofStatistic:
+    r"""Cramér-von Mises statistic for grouped data.
+
+    .. math:: W^2 = n \sum_k (C_k/n - G_k)^2\, p_k
+
+    (Choulakian, Lockhart & Stephens 1994: the exact statistic against a discrete null on a
+    dtype grid). For equal bins of continuous data the ungrouped
+    :math:`n\int (F_n - F)^2 dF` lies between ``n Σ p_k lo_k²`` and ``n Σ p_k hi_k²`` with
+    the per-bin deviation ranges of :func:`_deviation_ranges`. ``upper=None`` means equal
+    bins of ``u`` (:func:`pit_statistics`).
+    """
+    if upper is None:
+        return pit_statistics(counts, u_error)[2]
+    n = counts.sum()
+    cum = np.cumsum(counts) / n
+    lower = np.concatenate(([0.0], upper[:-1]))
+    p = upper - lower
+    diff = cum - upper
+    value = float(n * np.sum(diff * diff * p))
+    if not within_group:
+        return GofStatistic(value, value, value)
+    lo_dev, hi_dev = _deviation_ranges(cum, upper, _shift(u_error, counts.size))
+    low = float(n * np.sum(lo_dev * lo_dev * p))
+    high = float(n * np.sum(hi_dev * hi_dev * p))
     return GofStatistic(value, min(low, value), max(high, value))
+
+
+def _cvm_inf_cdf(x: float) -> float:
+    """Asymptotic CDF of W² (Anderson & Darling 1952, the series scipy uses)."""
+    if x <= 0:
+        return 0.0
+    total = 0.0
+    for k in range(0, 50):
+        y = 4 * k + 1
+        q = y * y / (16 * x)
+        if q > 700:
+            break
+        u = math.exp(math.lgamma(k + 0.5) - math.lgamma(k + 1)) / (math.pi**1.5 * math.sqrt(x))
+        term = u * math.sqrt(y) * math.exp(-q) * float(_special.kv(0.25, q))
+        total += term
+        if abs(term) < 1e-16:
+            break
+    return float(min(1.0, max(0.0, total)))
+
+
+def _cvm_inf_sf_tail(x: float) -> float:
+    r"""Upper tail of the asymptotic W² law for large x.
+
+    :math:`W^2 = \sum_j Z_j^2/(j\pi)^2`; the largest weight dominates:
+    :math:`P(W^2 > x) \approx c\,P(\chi^2_1 > \pi^2 x)` with
+    :math:`c = \prod_{j\ge2}(1 - 1/j^2)^{-1/2} = \sqrt 2`, times ``1 + 0.037/x`` fitted to
+    the series for 1 <= x <= 3.5 (agreement within 0.05 %, tested).
+    """
+    return float(math.sqrt(2.0) * _special.erfc(math.sqrt(math.pi**2 * x / 2)) * (1.0 + 0.037 / x))
+
+
+def cvm_pvalue(w2: float, n: int) -> float:
+    """P(W² >= w2) for a fully specified continuous null and ``n`` observations.
+
+    scipy's finite-n law (Csörgő & Faraway 1996, ``scipy.stats._hypotests._cdf_cvm``)
+    where available; else the asymptotic series; in the far tail (x ≥ 2, p < 1.3e-5) the analytic tail :func:`_cvm_inf_sf_tail`, which keeps
+    relative precision where ``1 - cdf`` would cancel.
+    """
+    if not math.isfinite(w2):
+        return 0.0
+    if w2 >= 2.0:
+        return _cvm_inf_sf_tail(w2)
+    try:
+        from scipy.stats._hypotests import _cdf_cvm
+
+        cdf = float(_cdf_cvm(w2, n)) if n >= 2 else _cvm_inf_cdf(w2)
+    except Exception:  # pragma: no cover - private scipy helper moved
+        cdf = _cvm_inf_cdf(w2)
+    if not math.isfinite(cdf):
+        cdf = _cvm_inf_cdf(w2)
+    return float(min(1.0, max(0.0, 1.0 - cdf)))
 
 
 def ks_pvalue(d: float, n: int) -> float:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..sources.sample import Sample
     from ..theory.distributions import Distribution
 
-__all__ = ["EXACT_MAX", "BLOCK", "Moments", "Summary", "summarize", "pit_bins", "iter_blocks"]
+__all__ = ["EXACT_MAX", "BLOCK", "TORCH_MIN", "Moments", "Summary", "summarize", "pit_bins", "iter_blocks"]
 
 EXACT_MAX = 1 << 20
 """Largest float32/float64 sample kept (sorted) for exact KS and AD."""
@@ -128,6 +128,7 @@ class Summary:
     counts: np.ndarray | None = None
     n_below: int = 0  # pit mode: finite values below the null's support
     n_above: int = 0
+    pit_error: float = 0.0  # pit mode: bound on |computed u - F(x)| (widens the certified bounds)
 
     @property
     def n(self) -> int:
@@ -169,6 +170,7 @@ class Summary:
             counts=counts,
             n_below=self.n_below + other.n_below,
             n_above=self.n_above + other.n_above,
+            pit_error=max(self.pit_error, other.pit_error),
         )
 
 
@@ -221,20 +223,22 @@ def iter_blocks(sample: Sample, block: int = BLOCK) -> Iterator[np.ndarray]:
 
 
 def _float_block_summary(x: np.ndarray, dtype: str, mode: str, dist: Distribution | None, bins: int) -> Summary:
-    finite_mask = np.isfinite(x)
+    n_all = int(x.size)
     n_nan = n_pos = n_neg = 0
-    if not finite_mask.all():
+    with np.errstate(over="ignore", invalid="ignore"):
+        all_finite = bool(np.isfinite(x.sum(dtype=np.float64)))
+    if not all_finite:
         n_nan = int(np.isnan(x).sum())
         n_pos = int(np.isposinf(x).sum())
         n_neg = int(np.isneginf(x).sum())
-        x = x[finite_mask]
+        x = x[np.isfinite(x)]
     moments = Moments.of(x)
     lo = float(x.min()) if x.size else float("nan")
     hi = float(x.max()) if x.size else float("nan")
     sorted_values = counts = None
     n_below = n_above = 0
     if mode == "exact":
-        sorted_values = np.sort(x.astype(np.float64))
+        sorted_values = np.sort(x).astype(np.float64)  # sorting commutes with exact upcasting
     else:
         assert dist is not None
         low, high = dist.support
@@ -244,7 +248,7 @@ def _float_block_summary(x: np.ndarray, dtype: str, mode: str, dist: Distributio
         u = dist.cdf(x)
         idx = np.minimum((u * bins).astype(np.int64), bins - 1)
         counts = np.bincount(idx, minlength=bins).astype(np.int64)
-    return Summary(dtype, mode, int(finite_mask.size), n_nan, n_pos, n_neg, moments, lo, hi,
+    return Summary(dtype, mode, n_all, n_nan, n_pos, n_neg, moments, lo, hi,
                    sorted_values, counts, n_below, n_above)
 
 
@@ -273,25 +277,65 @@ def choose_mode(dtype: str, n: int, exact_max: int = EXACT_MAX) -> str:
     return "exact" if n <= exact_max else "pit"
 
 
+TORCH_MIN = 1 << 22
+"""Numpy samples at least this large are summarised with torch when it is installed
+(importing torch costs about a second; below this, numpy is fast enough)."""
+
+
+def _use_torch(sample: Sample, mode: str) -> bool:
+    from .kernels import torch_available
+
+    torch = torch_available()
+    if torch is not None and any(isinstance(c, torch.Tensor) for c in sample.chunks):
+        return True
+    if mode == "exact":
+        return False
+    if torch is not None:
+        return True
+    return sample.n >= TORCH_MIN and torch_available(load=True) is not None
+
+
 def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: int = EXACT_MAX,
-              block: int = BLOCK) -> Summary:
+              block: int = BLOCK, backend: str = "auto") -> Summary:
     """Summarise a sample in one pass over blocks.
 
     ``dist`` (the null distribution) is needed only in 'pit' mode, where values are
-    binned by ``u = dist.cdf(x)``.
+    binned by ``u = dist.cdf(x)``. ``backend``: ``'auto'`` (torch kernels for torch
+    tensors, and for numpy arrays when torch is loaded or the array is large; see
+    :mod:`verifier.stats.kernels`), ``'torch'`` or ``'numpy'`` (no torch needed).
+    Extra memory is O(block + bins) either way.
     """
     mode = choose_mode(sample.dtype, sample.n, exact_max)
+    if mode == "pit" and dist is None:
+        raise ValueError("a streamed (pit) summary needs the null distribution")
+    bins = pit_bins(sample.n) if mode == "pit" else 0
+    if backend not in ("auto", "torch", "numpy"):
+        raise ValueError(f"backend must be 'auto', 'torch' or 'numpy', got {backend!r}")
+    if backend == "torch" or (backend == "auto" and _use_torch(sample, mode)):
+        from .kernels import summarize_torch
+
+        chunk = None if block == BLOCK else block
+        return summarize_torch(sample.chunks, sample.dtype, mode, dist, bins, chunk=chunk)
+    return _summarize_numpy(sample, dist, mode, bins, block)
+
+
+def _summarize_numpy(sample: Sample, dist: Distribution | None, mode: str, bins: int, block: int) -> Summary:
     if mode == "grid":
         counts = np.zeros(65536, dtype=np.int64)
         for bits in iter_blocks(sample, block):
             counts += np.bincount(bits, minlength=65536)
         return _grid_summary(counts, sample.dtype)
-    if mode == "pit" and dist is None:
-        raise ValueError("a streamed (pit) summary needs the null distribution")
-    bins = pit_bins(sample.n) if mode == "pit" else 0
     total: Summary | None = None
+    kept: list[np.ndarray] = []
     for x in iter_blocks(sample, block):
         part = _float_block_summary(x, sample.dtype, mode, dist, bins)
+        if mode == "exact":  # sort once at the end, not at every merge
+            assert part.sorted_values is not None
+            kept.append(part.sorted_values)
+            part = replace(part, sorted_values=np.empty(0))
         total = part if total is None else total.merge(part)
     assert total is not None
+    if mode == "exact":
+        v = kept[0] if len(kept) == 1 else np.sort(np.concatenate(kept))
+        total = replace(total, sorted_values=v.astype(np.float64, copy=False))
     return total

@@ -1,0 +1,220 @@
+"""Speed and memory of ``verifier.check`` against scipy and against making the tensor.
+
+Usage::
+
+    python benchmarks/speed.py            # CPU: float32 n = 1e6, 1e7, 5e7 and bfloat16 n = 5e7
+    python benchmarks/speed.py --quick    # CPU, smaller sizes
+    python benchmarks/speed.py --gpu      # CUDA: 1e9 float32 (and bfloat16) verified on the device
+
+Each CPU case runs in its own subprocess, so that the peak-memory figure (VmHWM from
+/proc/self/status, reset through /proc/self/clear_refs just before the check) is that of
+the check alone: ``extra RSS`` = peak RSS during ``check`` minus RSS before it. For the
+numpy path (no torch) the peak of Python/numpy allocations is also given by tracemalloc.
+
+Columns: ``check`` the full verdict (finite, degenerate, mean, variance, KS, AD, CvM);
+``kstest`` ``scipy.stats.kstest`` on the same values (float64 conversion + sort); ``gen``
+torch ``normal_`` making the tensor; ``sum`` numpy's ``sum`` over it (one read of memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def _status(key: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def run_case(dtype: str, n: int, do_scipy: bool) -> dict:
+    sys.path.insert(0, ROOT)
+    import numpy as np
+    import torch
+    from scipy import stats
+
+    import verifier
+
+    tdt = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+    torch.manual_seed(0)
+    x = torch.empty(n, dtype=tdt)
+    t0 = time.perf_counter()
+    x.normal_()
+    gen = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    x.normal_()
+    gen = min(gen, time.perf_counter() - t0)
+    a = x.numpy() if dtype == "float32" else x.view(torch.int16).numpy()
+    t0 = time.perf_counter()
+    a.sum()
+    tsum = time.perf_counter() - t0
+    verifier.check(x, "normal(0, 1)")  # warm-up: imports, caches, first-touch of code pages
+    rss0 = _status("VmRSS")
+    peak_ok = _reset_peak()
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        v = verifier.check(x, "normal(0, 1)")
+        times.append(time.perf_counter() - t0)
+    extra = _status("VmHWM") - rss0 if peak_ok else None
+    out = {"dtype": dtype, "n": n, "gen": gen, "sum": tsum, "check": min(times), "check_runs": times,
+           "passed": v.passed, "mode": v.summary.mode, "extra_rss": extra,
+           "ks_bound": v.check("ks").bound}
+    if do_scipy:
+        xs = x.numpy() if dtype == "float32" else x.float().numpy()
+        t0 = time.perf_counter()
+        stats.kstest(xs, "norm")
+        out["kstest"] = time.perf_counter() - t0
+    return out
+
+
+def run_numpy_memory(n: int) -> dict:
+    """tracemalloc peak of the numpy backend (all its allocations are numpy's)."""
+    sys.path.insert(0, ROOT)
+    import tracemalloc
+
+    import numpy as np
+
+    from verifier.sources.sample import Sample
+    from verifier.stats.summary import summarize
+    from verifier.theory.distributions import Normal
+
+    x = np.random.default_rng(0).standard_normal(n, dtype=np.float32)
+    s = Sample((x,), (n,), "float32", 1, "bench", "values", None, "cpu")
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    summarize(s, Normal(0, 1), backend="numpy")
+    t = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"n": n, "numpy_backend_s": t, "tracemalloc_peak": peak}
+
+
+def _sub(args: list[str]) -> dict:
+    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(f"case {args} failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    model, cores = platform.processor(), os.cpu_count()
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import torch
+
+    return f"{model}, {cores} cores; torch {torch.__version__} ({torch.get_num_threads()} threads), python {platform.python_version()}"
+
+
+def cpu(quick: bool) -> None:
+    cases = [("float32", 10**6), ("float32", 10**7), ("float32", 5 * 10**7), ("bfloat16", 5 * 10**7)]
+    if quick:
+        cases = [("float32", 10**6), ("float32", 10**7), ("bfloat16", 10**7)]
+    print(f"machine: {machine()}")
+    try:
+        print(f"load average before: {os.getloadavg()}")
+    except OSError:
+        pass
+    hdr = (f"{'dtype':9} {'n':>11} {'mode':5} {'check s':>8} {'kstest s':>9} {'gen s':>7} {'sum s':>7} "
+           f"{'kstest/check':>12} {'check/gen':>9} {'check/sum':>9} {'extra RSS':>10} {'passed':>6}")
+    print(hdr)
+    print("-" * len(hdr))
+    rows = []
+    for dtype, n in cases:
+        r = _sub(["--case", dtype, str(n)])
+        rows.append(r)
+        mb = f"{r['extra_rss'] / 2**20:.1f} MB" if r["extra_rss"] is not None else "n/a"
+        print(f"{dtype:9} {n:>11,} {r['mode']:5} {r['check']:8.3f} {r.get('kstest', float('nan')):9.3f} "
+              f"{r['gen']:7.3f} {r['sum']:7.3f} {r.get('kstest', float('nan')) / r['check']:12.1f} "
+              f"{r['check'] / r['gen']:9.2f} {r['check'] / r['sum']:9.1f} {mb:>10} {str(r['passed']):>6}",
+              flush=True)
+    f32 = [r for r in rows if r["dtype"] == "float32"][-1]
+    bf = [r for r in rows if r["dtype"] == "bfloat16"][-1]
+    print(f"\nbfloat16/float32 check time at n = {bf['n']:,}: {bf['check'] / f32['check']:.2f}"
+          f" (float32 at n = {f32['n']:,})")
+    m = _sub(["--numpy-memory", str(10**7 if quick else 2 * 10**7)])
+    print(f"numpy backend (no torch), float32 n = {m['n']:,}: {m['numpy_backend_s']:.3f} s summary, "
+          f"tracemalloc peak {m['tracemalloc_peak'] / 2**20:.1f} MB")
+    try:
+        print(f"load average after: {os.getloadavg()}")
+    except OSError:
+        pass
+
+
+def gpu(n: int) -> None:
+    sys.path.insert(0, ROOT)
+    import torch
+
+    import verifier
+
+    assert torch.cuda.is_available(), "no CUDA device"
+    print(f"device: {torch.cuda.get_device_name()}; torch {torch.__version__}")
+    for dtype in (torch.float32, torch.bfloat16):
+        x = torch.empty(n, device="cuda", dtype=dtype)
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        x.normal_()
+        torch.cuda.synchronize()
+        gen = time.perf_counter() - t0
+        verifier.check(x, "normal(0, 1)")  # warm-up (kernels, caches)
+        times = []
+        for _ in range(5):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            v = verifier.check(x, "normal(0, 1)")
+            torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        print(f"{str(dtype):15} n = {n:,}: check {times[0] * 1e3:.1f} ms (median {times[2] * 1e3:.1f} ms), "
+              f"normal_ {gen * 1e3:.1f} ms, passed={v.passed}, mode={v.summary.mode}, "
+              f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+        del x
+        torch.cuda.empty_cache()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gpu", action="store_true", help="measure 1e9 float32 values on CUDA")
+    p.add_argument("--n", type=int, default=10**9, help="values for --gpu (default 1e9)")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--case", nargs=2, metavar=("DTYPE", "N"), help=argparse.SUPPRESS)
+    p.add_argument("--numpy-memory", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--no-scipy", action="store_true", help="skip scipy.stats.kstest")
+    a = p.parse_args()
+    if a.case:
+        print(json.dumps(run_case(a.case[0], int(a.case[1]), not a.no_scipy)))
+    elif a.numpy_memory:
+        print(json.dumps(run_numpy_memory(a.numpy_memory)))
+    elif a.gpu:
+        gpu(a.n)
+    else:
+        cpu(a.quick)
+
+
+if __name__ == "__main__":
+    main()

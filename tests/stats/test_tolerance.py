@@ -1,0 +1,98 @@
+"""tolerance=: detected but negligible deviations pass, with the figures; CvM law by simulation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import verifier
+from verifier.errors import SpecError
+from verifier.stats import gof
+from verifier.stats.tolerance import Tolerance, as_tolerance
+
+
+def _data(scale: float, n: int = 4_000_000, seed: int = 0) -> np.ndarray:
+    return (np.random.default_rng(seed).standard_normal(n) * scale).astype(np.float32)
+
+
+def test_small_scale_error_detected_but_within_tolerance() -> None:
+    x = _data(1.005)  # 0.5 % std error: detected at n = 4e6, negligible at 1 %
+    strict = verifier.check(x, "normal(0, 1)")
+    assert not strict.passed and strict.status == "fail"
+    v = verifier.check(x, "normal(0, 1)", tolerance=0.01)
+    assert v.passed and v.status == "within tolerance"
+    assert {c.name for c in v.tolerated} >= {"variance"}
+    assert v.failed == ()
+    text = str(v)
+    assert "deviation detected but within tolerance" in text and "std ratio" in text
+    assert "tolerated" in text
+
+
+def test_large_error_beyond_tolerance_fails() -> None:
+    x = _data(1.05)
+    v = verifier.check(x, "normal(0, 1)", tolerance=verifier.Tolerance(std=0.01, ks=0.005))
+    assert not v.passed and v.status == "fail"
+    assert "variance" in {c.name for c in v.failed}
+    assert "beyond tolerance" in str(v)
+
+
+def test_no_deviation_status() -> None:
+    v = verifier.check(_data(1.0, n=100_000), "normal(0, 1)", tolerance=0.01)
+    assert v.passed and v.status == "pass" and v.tolerated == ()
+    assert "no detectable deviation" in str(v)
+    assert verifier.check(_data(1.0, n=100_000), "normal(0, 1)").status == "pass"
+
+
+def test_shape_error_needs_ks_tolerance() -> None:
+    # Right variance, wrong shape (uniform vs normal): KS D ≈ 0.058, beyond ks=0.005.
+    x = (np.random.default_rng(1).uniform(-1, 1, 1_000_000) * np.sqrt(3)).astype(np.float32)
+    v = verifier.check(x, "normal(0, 1)", tolerance=0.01)
+    assert not v.passed and "ks" in {c.name for c in v.failed}
+    v2 = verifier.check(x, "normal(0, 1)", tolerance=Tolerance(std=0.01, ks=0.06))
+    assert v2.passed and v2.status == "within tolerance"
+
+
+def test_deterministic_checks_ignore_tolerance() -> None:
+    x = _data(1.0, n=10_000)
+    x[3] = np.nan
+    v = verifier.check(x, "normal(0, 1)", tolerance=Tolerance(std=10.0, ks=1.0))
+    assert not v.passed and v.check("finite").passed is False and not v.check("finite").within_tolerance
+
+
+def test_tolerance_validation() -> None:
+    assert as_tolerance(0.02) == Tolerance(std=0.02, ks=0.01)
+    assert as_tolerance(None) is None
+    for bad in (-1.0, "1%", float("nan"), True):
+        with pytest.raises(SpecError):
+            as_tolerance(bad)
+
+
+def test_cvm_exact_matches_scipy() -> None:
+    from scipy import stats as sst
+
+    for seed in range(5):
+        x = np.random.default_rng(seed).normal(size=200 + 50 * seed)
+        ref = sst.cramervonmises(x, "norm")
+        ours = gof.cvm_exact(np.sort(sst.norm.cdf(x)))
+        assert ours.value == pytest.approx(ref.statistic, rel=1e-10)
+        assert gof.cvm_pvalue(ours.value, x.size) == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-9)
+
+
+def test_cvm_pvalue_by_simulation() -> None:
+    rng = np.random.default_rng(7)
+    n, reps = 200, 20000
+    u = np.sort(rng.uniform(size=(reps, n)), axis=1)
+    i = np.arange(1, n + 1)
+    w2 = 1 / (12 * n) + np.sum((u - (2 * i - 1) / (2 * n)) ** 2, axis=1)
+    for q in (0.1, 0.35, 0.461, 0.743):
+        emp = np.mean(w2 >= q)
+        assert gof.cvm_pvalue(q, n) == pytest.approx(emp, abs=4 * np.sqrt(emp * (1 - emp) / reps) + 1e-3)
+
+
+def test_cvm_tail_continuity() -> None:
+    # The analytic tail joins the series without a jump at x = 2.
+    below = 1 - gof._cvm_inf_cdf(1.999)
+    above = gof._cvm_inf_sf_tail(2.0)
+    assert above == pytest.approx(below, rel=0.01)
+    for x in (2.0, 2.5, 3.0, 3.5):
+        assert gof._cvm_inf_sf_tail(x) == pytest.approx(1 - gof._cvm_inf_cdf(x), rel=5e-4)
