@@ -1,0 +1,1 @@
+"""Subcommands of the ``verifier`` command line; each module exposes ``register(subparsers)``."""

@@ -1,0 +1,124 @@
+"""What every report reads from a result (a Verdict or an ExactResult): names, status, rows.
+
+Reports only render; nothing here computes a statistic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "case_name",
+    "target",
+    "status",
+    "is_unexpected_failure",
+    "failures_first",
+    "shape_text",
+    "expected_std",
+    "std_ratio",
+    "ks",
+    "counts",
+    "summary_line",
+    "finite_or_none",
+]
+
+PASS, FAIL, KNOWN = "PASS", "FAIL", "KNOWN DEVIATION"
+
+
+def target(r: Any) -> str:
+    """What was checked: the source (import string, file, function)."""
+    return str(getattr(r, "name", None) or r.sample.source)
+
+
+def shape_text(r: Any) -> str:
+    shape = tuple(r.sample.shape)
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
+def case_name(r: Any) -> str:
+    """A unique, readable name: target [shape, dtype]."""
+    return f"{target(r)} [{shape_text(r)}, {r.sample.dtype}]"
+
+
+def status(r: Any) -> str:
+    """'PASS', 'FAIL', or 'KNOWN DEVIATION' (a failure the library is documented to show)."""
+    if r.passed:
+        return PASS
+    return KNOWN if getattr(r, "known_deviation", None) else FAIL
+
+
+def is_unexpected_failure(r: Any) -> bool:
+    return status(r) == FAIL
+
+
+_ORDER = {FAIL: 0, KNOWN: 1, PASS: 2}
+
+
+def failures_first(results: Sequence[Any]) -> list[Any]:
+    """Failures, then known deviations, then passes; stable within each group."""
+    return sorted(results, key=lambda r: _ORDER[status(r)])
+
+
+def expected_std(r: Any) -> float | None:
+    dist = getattr(r, "distribution", None)
+    return float(dist.std) if dist is not None else None
+
+
+def std_ratio(r: Any) -> tuple[float, float, float] | None:
+    """(estimate, low, high) of observed/expected std, or None."""
+    check = r.check("variance") if hasattr(r, "check") else None
+    if check is None or check.effect is None:
+        return None
+    e = check.effect
+    return (e.estimate, e.low, e.high)
+
+
+def ks(r: Any) -> tuple[float, float] | None:
+    """(D, p) of the KS check, or None."""
+    check = r.check("ks") if hasattr(r, "check") else None
+    return None if check is None else (check.statistic, check.pvalue)
+
+
+def counts(results: Sequence[Any]) -> tuple[int, int, int, int]:
+    """(cases, passed, failed, known deviations among the failed)."""
+    n = len(results)
+    passed = sum(1 for r in results if r.passed)
+    known = sum(1 for r in results if status(r) == KNOWN)
+    return n, passed, n - passed, known
+
+
+def summary_line(results: Sequence[Any]) -> str:
+    """'N cases: P passed, F failed' (plus how many failures are documented known deviations)."""
+    n, passed, failed, known = counts(results)
+    line = f"{n} case{'s' if n != 1 else ''}: {passed} passed, {failed} failed"
+    if known:
+        line += f" ({known} known deviation{'s' if known != 1 else ''} of the library, {failed - known} unexpected)"
+    return line
+
+
+def finite_or_none(x: Any) -> Any:
+    """JSON has no inf/NaN: map them to None."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def fmt_p(p: float | None) -> str:
+    if p is None:
+        return "—"
+    return f"{p:.3g}" if p >= 1e-300 else "<1e-300"
+
+
+def fmt_ratio(r: Any) -> str:
+    ratio = std_ratio(r)
+    if ratio is None:
+        return "—"
+    est, lo, hi = ratio
+    return f"{est:.4f} ({lo:.4f}–{hi:.4f})"
+
+
+def failed_checks_text(r: Any) -> str:
+    failed = [c for c in r.checks if c.passed is False]
+    return "; ".join(f"{c.name}: {c.detail}" for c in failed) or "all checks passed"
