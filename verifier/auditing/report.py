@@ -1,0 +1,465 @@
+"""The result of an audit: one row per tensor and the model-level decision.
+
+Per tensor, the checks of its :class:`~verifier.verdict.Verdict` give one p-value: the
+Holm-adjusted minimum over the tensor's ``m`` checks, ``p = min(1, m·min p)`` (exact checks
+have p 0 or 1). Across tensors, Holm's procedure (family-wise error rate ≤ α, the default) or
+Benjamini–Hochberg (false discovery rate ≤ α) decides which tensors fail. Reports only render
+these rows; nothing is computed here that the rows do not already hold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from tabulate import tabulate
+
+from verifier.errors import SpecError
+from verifier.stats.checks import CONFIDENCE
+from verifier.stats.decision import benjamini_hochberg, holm
+from verifier.theory.fans import Fans
+from verifier.verdict import Verdict
+
+__all__ = ["AuditRow", "AuditReport", "CORRECTIONS", "canonical_correction", "adjusted_pvalues", "tensor_pvalue"]
+
+#: Corrections across tensors: name → description.
+CORRECTIONS = {
+    "holm": "Holm (family-wise error rate)",
+    "bh": "Benjamini–Hochberg (false discovery rate)",
+}
+_ALIASES = {"holm": "holm", "bh": "bh", "benjamini_hochberg": "bh", "benjamini-hochberg": "bh", "fdr_bh": "bh",
+            "fdr": "bh"}
+
+
+def canonical_correction(name: str | None) -> str:
+    """``'holm'`` (default) or ``'bh'``."""
+    if name is None:
+        return "holm"
+    key = str(name).strip().lower()
+    if key not in _ALIASES:
+        raise SpecError(f"unknown correction {name!r}; valid corrections: holm (family-wise), bh (false discovery rate)")
+    return _ALIASES[key]
+
+
+def tensor_pvalue(verdict: Verdict) -> float:
+    """One p-value per tensor: Holm-adjusted minimum over its checks, ``min(1, m·min p)``."""
+    ps = [c.pvalue for c in verdict.checks]
+    return min(1.0, len(ps) * min(ps)) if ps else 1.0
+
+
+def adjusted_pvalues(pvalues: Sequence[float], correction: str) -> list[float]:
+    """Holm or Benjamini–Hochberg adjusted p-values (reject where adjusted ≤ α)."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    adj = [1.0] * m
+    if correction == "holm":
+        running = 0.0
+        for rank, i in enumerate(order):
+            running = max(running, min(1.0, (m - rank) * pvalues[i]))
+            adj[i] = running
+    else:
+        running = 1.0
+        for rank in range(m - 1, -1, -1):
+            i = order[rank]
+            running = min(running, min(1.0, m * pvalues[i] / (rank + 1)))
+            adj[i] = running
+    return adj
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One tensor of the model.
+
+    ``status`` is ``'pass'``, ``'fail'`` or ``'not checked'`` (then ``reason`` says why).
+    ``fans`` are the fans the expected distribution uses (torch's own computation for the
+    defaults); ``true_fans`` the real connectivity where it differs, explained in ``note``.
+    ``pvalue`` is the tensor's p-value, ``adjusted`` the same after the correction across tensors.
+    """
+
+    name: str
+    module_type: str
+    shape: tuple[int, ...]
+    dtype: str
+    status: str
+    reason: str = ""
+    expected: str = ""
+    rule: str = ""
+    fans: Fans | None = None
+    true_fans: tuple[int, int] | None = None
+    note: str = ""
+    verdict: Verdict | None = field(default=None, repr=False)
+    pvalue: float | None = None
+    adjusted: float | None = None
+
+    @property
+    def checked(self) -> bool:
+        return self.verdict is not None
+
+    @property
+    def passed(self) -> bool | None:
+        return None if self.status == "not checked" else self.status == "pass"
+
+    @property
+    def distribution(self) -> str:
+        return str(self.verdict.distribution) if self.verdict is not None else ""
+
+    def _effect(self) -> Any:
+        if self.verdict is None:
+            return None
+        c = self.verdict.check("variance")
+        return c.effect if c is not None else None
+
+    @property
+    def expected_std(self) -> float | None:
+        return self.verdict.distribution.std if self.verdict is not None else None
+
+    @property
+    def std_ratio(self) -> tuple[float, float, float] | None:
+        """Observed/expected std with its confidence interval ``(estimate, low, high)``."""
+        e = self._effect()
+        return None if e is None else (e.estimate, e.low, e.high)
+
+    @property
+    def ks_pvalue(self) -> float | None:
+        c = self.verdict.check("ks") if self.verdict is not None else None
+        return None if c is None else c.pvalue
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": self.name,
+            "module_type": self.module_type,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "status": self.status,
+        }
+        if self.reason:
+            d["reason"] = self.reason
+        if self.expected:
+            d["expected"] = self.expected
+            d["rule"] = self.rule
+        if self.fans is not None:
+            d["fans"] = {"fan_in": self.fans.fan_in, "fan_out": self.fans.fan_out}
+        if self.true_fans is not None:
+            d["true_fans"] = {"fan_in": self.true_fans[0], "fan_out": self.true_fans[1]}
+        if self.note:
+            d["note"] = self.note
+        if self.verdict is not None:
+            v = self.verdict
+            d["distribution"] = str(v.distribution)
+            d["n"] = v.sample.n
+            d["expected_std"] = _num(v.distribution.std)
+            r = self.std_ratio
+            if r is not None:
+                d["std_ratio"] = {"estimate": _num(r[0]), "low": _num(r[1]), "high": _num(r[2]), "confidence": CONFIDENCE}
+                d["observed_std"] = _num(r[0] * v.distribution.std)
+            d["ks_pvalue"] = self.ks_pvalue
+            d["pvalue"] = self.pvalue
+            d["adjusted_pvalue"] = self.adjusted
+            d["checks"] = [
+                {"name": c.name, "statistic": _num(c.statistic), "pvalue": c.pvalue, "passed": c.passed, "detail": c.detail}
+                for c in v.checks
+            ]
+        return d
+
+
+def _num(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _fmt_p(p: float | None) -> str:
+    if p is None:
+        return "—"
+    return f"{p:.3g}" if p >= 1e-300 else "<1e-300"
+
+
+def _fans_text(row: AuditRow) -> str:
+    if row.fans is None:
+        return "—"
+    text = f"{row.fans.fan_in}/{row.fans.fan_out}"
+    if row.true_fans is not None and tuple(row.true_fans) != (row.fans.fan_in, row.fans.fan_out):
+        text += f" (true {row.true_fans[0]}/{row.true_fans[1]})"
+    return text
+
+
+def _std_text(row: AuditRow) -> str:
+    if row.verdict is None:
+        return "—"
+    r = row.std_ratio
+    if r is None:
+        c = row.verdict.checks[0]
+        return c.detail if c.name == "exact" else "—"
+    exp = row.verdict.distribution.std
+    return f"{r[0] * exp:.4g} / {exp:.4g} = {r[0]:.4f} [{r[1]:.4f}, {r[2]:.4f}]"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """An audit of a model: one :class:`AuditRow` per tensor and the model-level verdict.
+
+    ``passed`` is true iff no tensor is rejected by ``correction`` (``'holm'``: family-wise
+    error rate ≤ ``alpha``; ``'bh'``: false discovery rate ≤ ``alpha``) across the checked
+    tensors. Tensors that were not checked are listed with the reason and do not fail the model.
+    """
+
+    model: str
+    rows: tuple[AuditRow, ...]
+    alpha: float
+    correction: str
+    seed: int | None = None
+    mode: str = "eager"
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def decide(cls, model: str, rows: Sequence[AuditRow], *, alpha: float, correction: str,
+               seed: int | None = None, mode: str = "eager", notes: Sequence[str] = ()) -> AuditReport:
+        """Apply the correction across the checked rows and set each row's status."""
+        corr = canonical_correction(correction)
+        checked = [i for i, r in enumerate(rows) if r.verdict is not None]
+        ps = [tensor_pvalue(rows[i].verdict) for i in checked]  # type: ignore[arg-type]
+        rejected = (holm if corr == "holm" else benjamini_hochberg)(ps, alpha) if ps else []
+        adj = adjusted_pvalues(ps, corr) if ps else []
+        out = list(rows)
+        for k, i in enumerate(checked):
+            out[i] = dataclasses.replace(rows[i], status="fail" if rejected[k] else "pass", pvalue=ps[k], adjusted=adj[k])
+        return cls(model, tuple(out), alpha, corr, seed, mode, tuple(notes))
+
+    # ---- views -------------------------------------------------------------------------
+    @property
+    def passed(self) -> bool:
+        return not any(r.status == "fail" for r in self.rows)
+
+    @property
+    def checked(self) -> tuple[AuditRow, ...]:
+        return tuple(r for r in self.rows if r.verdict is not None)
+
+    @property
+    def failed(self) -> tuple[AuditRow, ...]:
+        return tuple(r for r in self.rows if r.status == "fail")
+
+    @property
+    def not_checked(self) -> tuple[AuditRow, ...]:
+        return tuple(r for r in self.rows if r.status == "not checked")
+
+    def row(self, name: str) -> AuditRow:
+        """The row of tensor ``name``."""
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def __getitem__(self, name: str) -> AuditRow:
+        return self.row(name)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def verdicts(self) -> list[Verdict]:
+        """The per-tensor verdicts, named by tensor, with ``passed`` set by the model-level
+        decision (what :func:`verifier.report.write_reports` renders)."""
+        out = []
+        for r in self.checked:
+            v = r.verdict
+            assert v is not None
+            info = dataclasses.replace(v.sample, source=f"{r.name} ({r.module_type})")
+            out.append(dataclasses.replace(v, passed=r.status == "pass", sample=info, correction=self.correction))
+        return out
+
+    @property
+    def correction_text(self) -> str:
+        what = "family-wise error rate" if self.correction == "holm" else "false discovery rate"
+        name = "Holm" if self.correction == "holm" else "Benjamini–Hochberg"
+        return f"{name} across {len(self.checked)} tensors, {what} α = {self.alpha:g}"
+
+    def headline(self) -> str:
+        head = "PASS" if self.passed else "FAIL"
+        return (f"AUDIT {head}  {self.model}: {len(self.checked)} tensors checked, {len(self.failed)} failed, "
+                f"{len(self.not_checked)} not checked ({self.correction_text})")
+
+    # ---- renderers ---------------------------------------------------------------------
+    _HEAD = ("tensor", "type", "shape", "fans in/out", "expected", "obs/exp std [99% CI]", "KS p", "p (adj)", "verdict")
+
+    def _table_rows(self) -> list[tuple[str, ...]]:
+        return [
+            (r.name, r.module_type, "×".join(map(str, r.shape)) or "scalar", _fans_text(r),
+             f"{r.expected} = {r.distribution}" if r.distribution and r.distribution not in r.expected else r.expected,
+             _std_text(r), _fmt_p(r.ks_pvalue), _fmt_p(r.adjusted), r.status.upper())
+            for r in self.checked
+        ]
+
+    def to_text(self) -> str:
+        """A plain-text report: headline, the table, tensors not checked, notes on traps."""
+        lines = [self.headline(), f"  mode: {self.mode}" + (f", seed {self.seed}" if self.seed is not None else "")]
+        lines += [f"  note: {n}" for n in self.notes]
+        if self.checked:
+            lines.append("")
+            lines.append(tabulate(self._table_rows(), headers=self._HEAD, disable_numparse=True))
+        if self.failed:
+            lines.append("")
+            lines.append("failed:")
+            for r in self.failed:
+                assert r.verdict is not None
+                bad = [c for c in r.verdict.checks if c.passed is False] or sorted(r.verdict.checks, key=lambda c: c.pvalue)[:1]
+                lines.append(f"  {r.name}: " + "; ".join(f"{c.name}: {c.detail} (p {_fmt_p(c.pvalue)})" for c in bad))
+        if self.not_checked:
+            lines.append("")
+            lines.append("not checked:")
+            rows = [(r.name, r.module_type, "×".join(map(str, r.shape)) or "scalar", r.reason) for r in self.not_checked]
+            lines += ["  " + s for s in tabulate(rows, headers=("tensor", "type", "shape", "reason"),
+                                                 disable_numparse=True).splitlines()]
+        noted = [r for r in self.checked if r.note]
+        if noted:
+            lines.append("")
+            lines.append("notes:")
+            lines += [f"  {r.name}: {r.note}" for r in noted]
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "passed": self.passed,
+            "alpha": self.alpha,
+            "correction": self.correction,
+            "correction_text": self.correction_text,
+            "seed": self.seed,
+            "mode": self.mode,
+            "notes": list(self.notes),
+            "counts": {"checked": len(self.checked), "failed": len(self.failed), "not_checked": len(self.not_checked)},
+            "tensors": [r.to_dict() for r in self.rows],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON (NaN and infinities as null)."""
+        return json.dumps(_clean(self.to_dict()), indent=indent, ensure_ascii=False, allow_nan=False)
+
+    def to_markdown(self) -> str:
+        """A Markdown report: headline, the table, tensors not checked, notes."""
+        def esc(s: str) -> str:
+            return s.replace("|", "\\|")
+
+        lines = [f"## {esc(self.headline())}", "", f"Mode: {self.mode}" + (f", seed {self.seed}" if self.seed is not None else "")]
+        lines += [f"- {esc(n)}" for n in self.notes]
+        if self.checked:
+            lines += ["", "| " + " | ".join(self._HEAD) + " |", "|" + "---|" * len(self._HEAD)]
+            lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in self._table_rows()]
+        if self.not_checked:
+            lines += ["", "### Not checked", "", "| tensor | type | shape | reason |", "|---|---|---|---|"]
+            lines += [f"| {esc(r.name)} | {esc(r.module_type)} | {'×'.join(map(str, r.shape)) or 'scalar'} | {esc(r.reason)} |"
+                      for r in self.not_checked]
+        noted = [r for r in self.checked if r.note]
+        if noted:
+            lines += ["", "### Notes", ""] + [f"- `{r.name}`: {esc(r.note)}" for r in noted]
+        return "\n".join(lines) + "\n"
+
+    def to_html(self) -> str:
+        """A standalone HTML page: the table and, with matplotlib, a per-layer std plot."""
+        from .plots import std_plot_png
+
+        png = std_plot_png(self)
+        e = html.escape
+        parts = [
+            "<!doctype html><html><head><meta charset='utf-8'><title>verifier audit</title>",
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
+            "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}.fail{background:#fdd}"
+            ".pass{background:#efe}.nc{color:#777}</style></head><body>",
+            f"<h2>{e(self.headline())}</h2>",
+            f"<p>Mode: {e(self.mode)}" + (f", seed {self.seed}" if self.seed is not None else "") + "</p>",
+        ]
+        parts += [f"<p>{e(n)}</p>" for n in self.notes]
+        if png:
+            parts.append(f"<h3>Observed / expected std per tensor ({CONFIDENCE:.0%} CI)</h3>"
+                         f"<img alt='std ratio per tensor' src='data:image/png;base64,{png}'>")
+        if self.checked:
+            parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in self._HEAD) + "</tr>")
+            for r, cells in zip(self.checked, self._table_rows()):
+                parts.append(f"<tr class='{r.status}'>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+            parts.append("</table>")
+        if self.not_checked:
+            parts.append("<h3>Not checked</h3><table><tr><th>tensor</th><th>type</th><th>shape</th><th>reason</th></tr>")
+            for r in self.not_checked:
+                parts.append(f"<tr class='nc'><td>{e(r.name)}</td><td>{e(r.module_type)}</td>"
+                             f"<td>{'×'.join(map(str, r.shape))}</td><td>{e(r.reason)}</td></tr>")
+            parts.append("</table>")
+        noted = [r for r in self.checked if r.note]
+        if noted:
+            parts.append("<h3>Notes</h3><ul>" + "".join(f"<li><code>{e(r.name)}</code>: {e(r.note)}</li>" for r in noted) + "</ul>")
+        parts.append("</body></html>")
+        return "\n".join(parts)
+
+    def render(self, fmt: str = "text") -> str:
+        """``'text'``, ``'json'``, ``'markdown'`` (``'md'``) or ``'html'``."""
+        key = fmt.lower()
+        if key == "text":
+            return self.to_text()
+        if key == "json":
+            return self.to_json()
+        if key in ("markdown", "md"):
+            return self.to_markdown()
+        if key == "html":
+            return self.to_html()
+        raise SpecError(f"unknown report format {fmt!r}; valid formats: text, json, markdown, html")
+
+    def write(self, out_dir: str | Path, formats: Sequence[str] = ("text", "json", "markdown", "html"),
+              *, command: str | None = None) -> list[Path]:
+        """Write ``audit.txt/.json/.md/.html`` into ``out_dir``; also the per-tensor verdicts
+        through :func:`verifier.report.write_reports` when that writer is installed."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        suffix = {"text": "txt", "json": "json", "markdown": "md", "md": "md", "html": "html"}
+        paths = []
+        for fmt in formats:
+            if fmt.lower() not in suffix:
+                raise SpecError(f"unknown report format {fmt!r}; valid formats: text, json, markdown, html")
+            p = out / f"audit.{suffix[fmt.lower()]}"
+            p.write_text(self.render(fmt) + ("\n" if fmt.lower() == "text" else ""), encoding="utf-8")
+            paths.append(p)
+        paths += _shared_writer(self, out, command=command)
+        return paths
+
+
+def _shared_writer(report: AuditReport, out: Path, *, command: str | None) -> list[Path]:
+    """Per-tensor verdicts through the shared report writer (report.json/md/html, junit.xml), if
+    it is installed; the per-layer std plot is added to its report.html."""
+    try:
+        from verifier.report import write_reports
+    except ImportError:
+        return []
+    verdicts = report.verdicts()
+    if not verdicts:
+        return []
+    paths = list(write_reports(verdicts, out, title=f"verifier audit: {report.model}", command=command,
+                               seed=report.seed, alpha=report.alpha,
+                               notes=[report.headline(), *report.notes]))
+    from .plots import std_plot_png
+
+    png = std_plot_png(report)
+    for p in paths:
+        if png and p.suffix == ".html":
+            text = p.read_text(encoding="utf-8")
+            section = (f"<h2>Observed / expected std per tensor ({CONFIDENCE:.0%} CI)</h2>"
+                       f"<img alt='std ratio per tensor' src='data:image/png;base64,{png}'>")
+            if "</body>" in text:
+                text = text.replace("</body>", section + "\n</body>", 1)
+            else:
+                text += section
+            p.write_text(text, encoding="utf-8")
+    return paths
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
