@@ -12,9 +12,13 @@ imported when a source needs them.
 from __future__ import annotations
 
 from .api import assert_conforms, check
+from .diagnosis import Diagnosis, diagnose
+from .identify import Identification, Match, identify
+from .auditing import AuditReport, audit
 from .errors import FanError, InputTypeError, SourceError, SpecError, VerifierError
 from .sources import Sample
 from .stats.checks import CheckResult, Effect
+from .stats.tolerance import Tolerance
 from .stats.decision import DEFAULT_ALPHA
 from .theory import (
     Distribution,
@@ -52,10 +56,18 @@ __all__ = [
     # checking
     "check",
     "assert_conforms",
+    "audit",
+    "AuditReport",
+    "identify",
+    "Identification",
+    "Match",
+    "diagnose",
+    "Diagnosis",
     "Verdict",
     "SampleInfo",
     "CheckResult",
     "Effect",
+    "Tolerance",
     "Sample",
     "DEFAULT_ALPHA",
     # specs

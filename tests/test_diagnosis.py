@@ -1,0 +1,131 @@
+"""verifier.diagnose: each usual bug is named when the buggy draw is checked against the right spec."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import verifier
+from verifier.diagnosis import FAMILY_KURTOSIS
+
+SHAPE = (128, 640)  # torch layout: fan_in 640, fan_out 128 — every bug predicts a different ratio
+FAN_IN, FAN_OUT = 640, 128
+SIGMA = math.sqrt(2 / FAN_IN)  # he_normal
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def _names(w: np.ndarray, spec: str, **kwargs: object) -> tuple[str, ...]:
+    v = verifier.check(w, spec, **kwargs)
+    assert not v.passed
+    assert v.diagnosis is not None and "diagnosis" in str(v)
+    return v.diagnosis.names
+
+
+def test_fans_swapped() -> None:
+    w = rng().normal(0, math.sqrt(2 / FAN_OUT), SHAPE)
+    assert "fans swapped" in _names(w, "he_normal")
+    assert _names(w, "he_normal")[:2] in {("fans swapped", "wrong layout"), ("wrong layout", "fans swapped")}
+
+
+def test_fans_swapped_not_for_xavier() -> None:
+    w = rng().normal(0, 1.3 * math.sqrt(2 / (FAN_IN + FAN_OUT)), SHAPE)
+    v = verifier.check(w, "xavier_normal")
+    assert "fans swapped" not in v.diagnosis.names
+
+
+def test_gain_missing() -> None:
+    w = rng(1).normal(0, math.sqrt(1 / FAN_IN), SHAPE)
+    assert _names(w, "he_normal") == ("gain missing",)
+
+
+def test_gain_doubled() -> None:
+    w = rng(2).normal(0, 2 * math.sqrt(1 / FAN_IN), SHAPE)  # gain² = 2 used as gain
+    assert _names(w, "he_normal") == ("gain doubled",)
+
+
+def test_uniform_bound_used_as_std() -> None:
+    b = math.sqrt(6 / FAN_IN)
+    v = verifier.check(rng(3).normal(0, b, SHAPE), "he_uniform")
+    assert v.diagnosis.names == ("uniform bound used as std",)
+    assert "looks normal" in v.diagnosis.shape
+
+
+def test_std_used_as_bound() -> None:
+    w = rng(4).uniform(-SIGMA, SIGMA, SHAPE)
+    assert _names(w, "he_uniform") == ("std used as uniform bound",)
+
+
+def test_variance_passed_as_std() -> None:
+    w = rng(5).normal(0, SIGMA**2, SHAPE)
+    assert _names(w, "he_normal") == ("variance passed as std",)
+
+
+def test_truncation_correction_missing() -> None:
+    from scipy import stats
+
+    w = stats.truncnorm.rvs(-2, 2, scale=SIGMA, size=SHAPE, random_state=6)  # no /0.8796
+    assert _names(w, "he_normal(truncated=True)") == ("truncation correction missing",)
+
+
+def test_truncation_correction_without_truncation() -> None:
+    w = rng(7).normal(0, SIGMA / 0.87962566103423978, SHAPE)
+    assert _names(w, "he_normal") == ("truncation correction without truncation",)
+
+
+def test_wrong_layout_conv() -> None:
+    shape = (3, 3, 64, 128)  # a Keras conv kernel checked as if it were torch layout
+    w = rng(8).normal(0, math.sqrt(2 / (3 * 3 * 64)), shape)
+    assert _names(w, "he_normal") == ("wrong layout",)
+    assert verifier.check(w, "he_normal", layout="keras").passed
+
+
+@pytest.mark.parametrize(("draw", "spec", "looks"), [
+    (lambda g: g.normal(0, SIGMA, SHAPE), "he_normal(truncated=True)", "looks normal"),
+    (lambda g: g.uniform(-math.sqrt(3) * SIGMA, math.sqrt(3) * SIGMA, SHAPE), "he_normal", "looks uniform"),
+    (lambda g: g.normal(0, math.sqrt(3) * SIGMA, SHAPE) / math.sqrt(3), "he_uniform", "looks normal"),
+])
+def test_shape_hint_when_variance_passes(draw, spec: str, looks: str) -> None:  # noqa: ANN001
+    v = verifier.check(draw(rng(9)), spec)
+    assert not v.passed and v.check("variance").passed
+    assert looks in v.diagnosis.shape and "variance is right" in v.diagnosis.shape
+    assert v.diagnosis.names == ()
+
+
+def test_truncated_drawn_where_untruncated_expected() -> None:
+    from scipy import stats
+
+    w = stats.truncnorm.rvs(-2, 2, scale=SIGMA / 0.87962566103423978, size=SHAPE, random_state=10)
+    v = verifier.check(w, "he_normal")
+    assert "looks truncated normal" in v.diagnosis.shape
+
+
+def test_family_kurtosis() -> None:
+    assert FAMILY_KURTOSIS["uniform"] == 1.8 and FAMILY_KURTOSIS["normal"] == 3.0
+    from scipy import stats
+
+    excess = float(stats.truncnorm(-2, 2).stats(moments="k"))
+    assert FAMILY_KURTOSIS["truncated normal (±2σ)"] == pytest.approx(3.0 + excess, rel=1e-9)  # 2.3655
+
+
+def test_passed_verdict_has_no_diagnosis_and_constant_tensor_is_explained() -> None:
+    ok = verifier.check(rng(11).normal(0, SIGMA, SHAPE), "he_normal")
+    assert ok.passed and ok.diagnosis is None and verifier.diagnose(ok) is None
+    v = verifier.check(np.zeros(SHAPE), "he_normal")
+    assert "constant tensor" in str(v.diagnosis)
+
+
+def test_no_usual_bug() -> None:
+    v = verifier.check(rng(12).normal(0, 1.2 * SIGMA, SHAPE), "he_normal")
+    assert v.diagnosis.names == ()
+    assert "matches none of the usual bugs" in str(v.diagnosis)
+
+
+def test_diagnosis_is_recomputable_and_not_compared() -> None:
+    w = rng(13).normal(0, math.sqrt(1 / FAN_IN), SHAPE)
+    v = verifier.check(w, "he_normal")
+    assert verifier.diagnose(v) == v.diagnosis

@@ -1,0 +1,102 @@
+"""verifier.identify: every built-in scheme is identified back as top-1, and torch's layer default."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import verifier
+from verifier.identify import Identification, candidate_specs
+from verifier.theory import parse_spec
+
+SHAPE = (256, 512)  # torch layout: fan_in 512 != fan_out 256
+
+NAMED = [
+    "xavier_uniform", "xavier_normal", "xavier_normal(truncated=True)",
+    "he_uniform", "he_normal", "he_normal(truncated=True)",
+    "he_uniform(mode='fan_out')", "he_normal(mode='fan_out')", "he_normal(truncated=True, mode='fan_out')",
+    "he_uniform(a=sqrt(5))", "he_normal(nonlinearity='tanh')", "he_uniform(nonlinearity='selu')",
+    "lecun_uniform", "lecun_normal", "lecun_normal(truncated=True)",
+    "xavier_uniform(nonlinearity='relu')", "xavier_normal(nonlinearity='tanh')",
+    "normal(std=0.02)", "uniform(-0.05, 0.05)", "normal(std=0.05, truncated=True)",
+]
+
+
+def _draw(spec: str, seed: int) -> np.ndarray:
+    dist = parse_spec(spec).distribution(SHAPE, "torch")
+    return dist.sample(SHAPE, rng=seed).astype(np.float32)
+
+
+@pytest.mark.parametrize("spec", NAMED)
+def test_each_scheme_is_identified_back(spec: str) -> None:
+    result = verifier.identify(_draw(spec, seed=NAMED.index(spec)))
+    canonical = str(parse_spec(spec))
+    best = result.best
+    assert canonical in {str(parse_spec(s)) for s in (best.spec, *best.equivalents)}, str(result)
+    assert result.identified
+    assert best.std_ratio_ci[0] <= 1.0 <= best.std_ratio_ci[1] or best.consistent
+
+
+def test_every_candidate_parses() -> None:
+    for text in candidate_specs():
+        parse_spec(text)
+
+
+def test_torch_linear_default_is_kaiming_uniform_a_sqrt5() -> None:
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    weight = torch.nn.Linear(512, 256).weight
+    result = verifier.identify(weight)
+    assert result.best.spec == "he_uniform(a=sqrt(5))"
+    assert result.best.label == "kaiming_uniform(a=√5)"
+    assert "nn.Linear" in result.best.description
+    assert result.headline.startswith("matches kaiming_uniform(a=√5) = U(±1/√fan_in)")
+
+
+def test_readme_identifying_an_initializer() -> None:
+    # README: "Identifying an initializer"
+    import numpy as np
+    import verifier
+
+    w = np.random.default_rng(0).normal(0.0, 0.0213, size=(300, 200))   # some checkpoint's weights
+    result = verifier.identify(w)
+    print(result.headline)
+    # no known scheme fits; best fit normal(std=0.02131) (fitted) = N(0, 0.02131²); nearest named: normal(std=0.02) ...
+    assert result.best.fitted and result.best.spec.startswith("normal(std=0.021")
+    assert not result.identified
+
+    result = verifier.identify(np.random.default_rng(1).uniform(-0.25, 0.25, size=(64, 32)), layout="keras")
+    print(result.headline)   # matches xavier_uniform = U(±√(6/(fan_in+fan_out))), ...; std ratio ...
+    assert result.best.spec == "xavier_uniform"
+
+
+def test_fitted_family_and_json() -> None:
+    w = np.random.default_rng(3).uniform(-0.07, 0.07, size=(128, 96))
+    result = verifier.identify(w, top=3)
+    assert isinstance(result, Identification) and len(result.matches) == 3
+    # no named scheme has this bound: the fitted uniform wins over every normal family
+    assert result.best.fitted and result.best.spec.startswith("uniform(")
+    data = json.loads(json.dumps(result.as_dict()))
+    assert data["matches"][0]["fitted"] is True
+    assert "shape fit" in str(result)
+
+
+def test_bfloat16_values_are_identified() -> None:
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(0)
+    w = torch.empty(256, 512).normal_(0.0, (2 / 512) ** 0.5, generator=g).to(torch.bfloat16)
+    assert verifier.identify(w).best.spec == "he_normal"
+
+
+def test_one_dimensional_needs_fans_for_named_schemes() -> None:
+    w = np.random.default_rng(0).normal(0, 0.02, size=4096)
+    assert verifier.identify(w).best.spec == "normal(std=0.02)"
+    named = verifier.identify(np.random.default_rng(0).normal(0, (2 / 64) ** 0.5, 4096), fan_in=64, fan_out=32)
+    assert named.best.spec == "he_normal"
+
+
+def test_constant_tensor_is_an_error() -> None:
+    with pytest.raises(verifier.VerifierError):
+        verifier.identify(np.zeros((8, 8)))
