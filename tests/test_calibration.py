@@ -5,7 +5,7 @@ streamed float32 path, 600 independent correct samples of 1024 values are verifi
 α = 0.05. Null of each check: the values are iid from the expected distribution.
 Assertions, all deterministic (fixed seeds):
 
-* each statistical check's p-values are uniform: KS test of the 600 p-values against
+* each statistical check's p-values (mean, variance, KS, AD, CvM) are uniform: KS test of the 600 p-values against
   U(0, 1) at level 1e-3 (conservative, i.e. p-values stochastically larger, is allowed
   for the discrete grid nulls, see ``verifier.stats.gof``);
 * each check's rejection rate at 0.05 lies inside the two-sided 99.9 % binomial limits
@@ -78,7 +78,7 @@ def test_pvalues_are_calibrated(family: str, dtype: str) -> None:
     verdicts = _verdicts(family, dtype)
     discrete = dtype != "float32"  # grid null (bf16) or grouped PIT bins: conservative
     lo, hi = _limits(ALPHA)
-    for name in ("mean", "variance", "ks", "ad"):
+    for name in ("mean", "variance", "ks", "ad", "cvm"):
         p = np.array([v.check(name).pvalue for v in verdicts])
         rate = float(np.mean(p <= ALPHA))
         assert rate <= hi, f"{name}: false-alarm rate {rate:.3f} above {hi:.3f}"

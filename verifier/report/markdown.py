@@ -60,7 +60,18 @@ def render_markdown(
     if notes:
         out += ["## Notes", ""] + [f"- {_md(n)}" for n in notes] + [""]
     rows = [tuple(_md(c) for c in row) for row in case_rows(results)]
+    # Exact cases carry their detail in the KS column; in Markdown that one long cell would
+    # widen every row, so the table points to a section listing them instead.
+    exact = [r for r in failures_first(results) if ks(r) is None and getattr(r, "distribution", None) is None]
+    if exact:
+        rows = [row[:-1] + ("see *Exact checks*",) if row[-2] == "exact" else row for row in rows]
     out += ["## Cases", "", tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True), ""]
+    if exact:
+        out += ["## Exact checks", ""]
+        for r in exact:
+            detail = "; ".join(c.detail for c in r.checks)
+            out.append(f"- {status(r)} **{_md(target(r))}** [{shape_text(r)}, {r.sample.dtype}]: {_md(detail)}")
+        out.append("")
     known = [r for r in failures_first(results) if status(r) == KNOWN]
     if known:
         out += ["## Known deviations", "",
