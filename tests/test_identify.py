@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import verifier
-from verifier.identify import Identification, candidate_specs
+from verifier.identification import Identification, candidate_specs
 from verifier.theory import parse_spec
 
 SHAPE = (256, 512)  # torch layout: fan_in 512 != fan_out 256

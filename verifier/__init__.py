@@ -11,43 +11,83 @@ imported when a source needs them.
 
 from __future__ import annotations
 
-from .api import assert_conforms, check
-from .diagnosis import Diagnosis, diagnose
-from .identify import Identification, Match, identify
-from .auditing import AuditReport, audit
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import FanError, InputTypeError, SourceError, SpecError, VerifierError
-from .sources import Sample
-from .stats.checks import CheckResult, Effect
-from .stats.tolerance import Tolerance
-from .stats.decision import DEFAULT_ALPHA
-from .theory import (
-    Distribution,
-    Fans,
-    Normal,
-    Spec,
-    TruncatedNormal,
-    Uniform,
-    as_spec,
-    available_specs,
-    calculate_gain,
-    compute_fans,
-    glorot_normal,
-    glorot_uniform,
-    he_normal,
-    he_uniform,
-    kaiming_normal,
-    kaiming_uniform,
-    lecun_normal,
-    lecun_uniform,
-    normal,
-    parse_spec,
-    trunc_normal,
-    uniform,
-    variance_scaling,
-    xavier_normal,
-    xavier_uniform,
-)
-from .verdict import SampleInfo, Verdict
+
+if TYPE_CHECKING:
+    from .api import assert_conforms, check
+    from .diagnosis import Diagnosis, diagnose
+    from .identification import Identification, Match, identify
+    from .auditing import AuditReport, audit
+    from .sources import Sample
+    from .stats.checks import CheckResult, Effect
+    from .stats.tolerance import Tolerance
+    from .stats.decision import DEFAULT_ALPHA
+    from .theory import (
+        Distribution,
+        Fans,
+        Normal,
+        Spec,
+        TruncatedNormal,
+        Uniform,
+        as_spec,
+        available_specs,
+        calculate_gain,
+        compute_fans,
+        glorot_normal,
+        glorot_uniform,
+        he_normal,
+        he_uniform,
+        kaiming_normal,
+        kaiming_uniform,
+        lecun_normal,
+        lecun_uniform,
+        normal,
+        parse_spec,
+        trunc_normal,
+        uniform,
+        variance_scaling,
+        xavier_normal,
+        xavier_uniform,
+    )
+    from .verdict import SampleInfo, Verdict
+
+# Public names and the module that defines each. They are imported on first use
+# (PEP 562), so `import verifier` -- which pytest does for the plugin in every session of
+# every project that has verifier installed -- costs almost nothing.
+_LAZY = {
+    **dict.fromkeys(("check", "assert_conforms"), ".api"),
+    **dict.fromkeys(("Diagnosis", "diagnose"), ".diagnosis"),
+    **dict.fromkeys(("Identification", "Match", "identify"), ".identification"),
+    **dict.fromkeys(("AuditReport", "audit"), ".auditing"),
+    "Sample": ".sources",
+    **dict.fromkeys(("CheckResult", "Effect"), ".stats.checks"),
+    "Tolerance": ".stats.tolerance",
+    "DEFAULT_ALPHA": ".stats.decision",
+    **dict.fromkeys(("SampleInfo", "Verdict"), ".verdict"),
+    **dict.fromkeys((
+        "Distribution", "Fans", "Normal", "Spec", "TruncatedNormal", "Uniform", "as_spec", "available_specs",
+        "calculate_gain", "compute_fans", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
+        "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform", "normal", "parse_spec",
+        "trunc_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+    ), ".theory"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'verifier' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 

@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..identify import identify
+    from ..identification import identify
 
     result = identify(args.target, shape=args.shape, layout=args.layout, seed=args.seed, dtype=args.dtype,
                       top=args.top, fan_in=args.fan_in, fan_out=args.fan_out)
