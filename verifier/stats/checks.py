@@ -239,51 +239,46 @@ def _grouped(s: Summary, null: NullModel) -> tuple[np.ndarray, np.ndarray | None
     return s.counts, None, True
 
 
-def check_ks(s: Summary, null: NullModel) -> CheckResult:
-    """Kolmogorov-Smirnov against the null (rounded to the grid for 16-bit dtypes)."""
+_GOF = {
+    "ks": ("D", gof.ks_exact, gof.ks_grouped, gof.ks_pvalue),
+    "ad": ("A²", gof.ad_exact, gof.ad_grouped, gof.ad_pvalue),
+    "cvm": ("W²", gof.cvm_exact, gof.cvm_grouped, gof.cvm_pvalue),
+}
+
+
+def _gof_check(name: str, s: Summary, null: NullModel, u_sorted: np.ndarray | None = None) -> CheckResult:
+    """One goodness-of-fit check: exact from the sorted ``u = F(x)`` (computed here unless
+    given), or grouped from the grid/PIT histogram with its certified interval."""
+    symbol, exact, grouped, pvalue = _GOF[name]
     if s.mode == "exact":
-        assert s.sorted_values is not None
-        st = gof.ks_exact(null.distribution.cdf(s.sorted_values))
+        if u_sorted is None:
+            assert s.sorted_values is not None
+            u_sorted = null.distribution.cdf(s.sorted_values)
+        st = exact(u_sorted)
     else:
         counts, upper, within = _grouped(s, null)
-        st = gof.ks_grouped(counts, upper, within_group=within, u_error=s.pit_error if within else 0.0)
-    p = gof.ks_pvalue(st.value, s.n)
-    detail = f"D = {st.value:.4g}"
+        st = grouped(counts, upper, within_group=within, u_error=s.pit_error if within else 0.0)
+    detail = f"{symbol} = {st.value:.4g}"
     if s.mode == "grid":
         detail += f" against the distribution rounded to the {s.dtype} grid"
     elif s.mode == "pit":
-        detail += f" (streamed, {s.bins} bins: true D in [{st.low:.4g}, {st.high:.4g}])"
-    return CheckResult("ks", st.value, p, detail, bound=st.bound if s.mode == "pit" else None)
+        detail += f" (streamed, {s.bins} bins: true {symbol} in [{st.low:.4g}, {st.high:.4g}])"
+    return CheckResult(name, st.value, pvalue(st.value, s.n), detail, bound=st.bound if s.mode == "pit" else None)
+
+
+def check_ks(s: Summary, null: NullModel) -> CheckResult:
+    """Kolmogorov-Smirnov against the null (rounded to the grid for 16-bit dtypes)."""
+    return _gof_check("ks", s, null)
 
 
 def check_ad(s: Summary, null: NullModel) -> CheckResult:
     """Anderson-Darling (fully specified null) — weighs the tails."""
-    if s.mode == "exact":
-        assert s.sorted_values is not None
-        st = gof.ad_exact(null.distribution.cdf(s.sorted_values))
-    else:
-        counts, upper, within = _grouped(s, null)
-        st = gof.ad_grouped(counts, upper, within_group=within, u_error=s.pit_error if within else 0.0)
-    p = gof.ad_pvalue(st.value, s.n)
-    detail = f"A² = {st.value:.4g}"
-    if s.mode == "pit":
-        detail += f" (streamed: true A² in [{st.low:.4g}, {st.high:.4g}])"
-    return CheckResult("ad", st.value, p, detail, bound=st.bound if s.mode == "pit" else None)
+    return _gof_check("ad", s, null)
 
 
 def check_cvm(s: Summary, null: NullModel) -> CheckResult:
     """Cramér-von Mises (fully specified null): the integrated squared ECDF deviation."""
-    if s.mode == "exact":
-        assert s.sorted_values is not None
-        st = gof.cvm_exact(null.distribution.cdf(s.sorted_values))
-    else:
-        counts, upper, within = _grouped(s, null)
-        st = gof.cvm_grouped(counts, upper, within_group=within, u_error=s.pit_error if within else 0.0)
-    p = gof.cvm_pvalue(st.value, s.n)
-    detail = f"W² = {st.value:.4g}"
-    if s.mode == "pit":
-        detail += f" (streamed: true W² in [{st.low:.4g}, {st.high:.4g}])"
-    return CheckResult("cvm", st.value, p, detail, bound=st.bound if s.mode == "pit" else None)
+    return _gof_check("cvm", s, null)
 
 
 def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
@@ -293,6 +288,7 @@ def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
     if support is not None:
         out.append(support)
     if s.n >= 2 and s.min < s.max:
-        out += [check_mean(s, null), check_variance(s, null), check_ks(s, null), check_ad(s, null),
-                check_cvm(s, null)]
+        u = null.distribution.cdf(s.sorted_values) if s.mode == "exact" else None  # F evaluated once
+        out += [check_mean(s, null), check_variance(s, null)]
+        out += [_gof_check(name, s, null, u) for name in _GOF]
     return tuple(out)

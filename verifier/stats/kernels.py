@@ -278,33 +278,23 @@ class _FloatAccumulator:
         # the chunk mean otherwise. Σ(x - c) is finite iff every value is (float64 cannot
         # overflow on float32 data), so it doubles as the finiteness test.
         c = self.shift
-        if c is None:
+        if c is not None and c != 0.0:
+            b.sub_(c)
+        s1 = float(b.sum())
+        if not math.isfinite(s1):
+            x = self._finite(x)
+            k = int(x.shape[0])
+            if k == 0:
+                return
+            b = bufs.f64[:k]
+            b.copy_(x)
+            if c is not None and c != 0.0:
+                b.sub_(c)
             s1 = float(b.sum())
-            if not math.isfinite(s1):
-                x = self._finite(x)
-                k = int(x.shape[0])
-                if k == 0:
-                    return
-                b = bufs.f64[:k]
-                b.copy_(x)
-                s1 = float(b.sum())
+        if c is None:  # shift by the chunk mean
             c = s1 / k
             b.sub_(c)
             s1 = float(b.sum())
-        else:
-            if c != 0.0:
-                b.sub_(c)
-            s1 = float(b.sum())
-            if not math.isfinite(s1):
-                x = self._finite(x)
-                k = int(x.shape[0])
-                if k == 0:
-                    return
-                b = bufs.f64[:k]
-                b.copy_(x)
-                if c != 0.0:
-                    b.sub_(c)
-                s1 = float(b.sum())
         lo, hi = (float(v) for v in torch.aminmax(x))
         self.lo = min(self.lo, lo)
         self.hi = max(self.hi, hi)
