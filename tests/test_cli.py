@@ -220,6 +220,9 @@ def test_file_not_found(capsys, tmp_path):
 def test_1d_shape_with_fan_spec(capsys):
     code, _, err = run(capsys, "check", "numpy.random:standard_normal", "--expect", "he_normal", "--shape", "100")
     assert_input_error(code, err, "fan")
+    # a torch initializer would raise its own fan error: ours comes first, with the fix
+    code, _, err = run(capsys, "check", "torch.nn.init.kaiming_normal_", "--expect", "he_normal", "--shape", "100")
+    assert_input_error(code, err, "--fan-in/--fan-out")
 
 
 def test_nan_tensor_is_a_verdict(capsys, tmp_path):

@@ -71,6 +71,8 @@ def check(
     spec = as_spec(expect)
     level = validate_alpha(alpha)
     lay = canonical_layout(layout)
+    if spec.needs_fans and shape is not None and all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+        compute_fans(tuple(shape), lay, fan_in=fan_in, fan_out=fan_out)  # our fan error before the user's code runs
     sample = from_source(source, shape=shape, dtype=dtype, seed=seed, draws=draws, convention=convention)
     dist = spec.distribution(sample.shape, lay, fan_in=fan_in, fan_out=fan_out)
     fans = compute_fans(sample.shape, lay, fan_in=fan_in, fan_out=fan_out) if spec.needs_fans else None
