@@ -7,14 +7,19 @@ the same :class:`~verifier.stats.summary.Summary` (the same counts, moments to r
 
 Memory
     Values are read in chunks of :data:`CPU_CHUNK` values (``CUDA_CHUNK`` on a GPU) into a
-    few preallocated buffers (two float64, one float32, one int64 of chunk length: 28 bytes
-    per chunk value, 7 MiB on CPU), plus the histogram (8 bytes per bin; 25 MiB at
-    n = 1e9). Nothing proportional to n is allocated; no full sort for large n.
+    few preallocated buffers (two float64, one float32, one int32 of chunk length: 24 bytes
+    per chunk value, 6 MiB on CPU), plus the histogram (uint8 counts folded into int64: 9
+    bytes per bin; 28 MiB at n = 1e9). Nothing proportional to n is allocated; no full sort for large n.
 
 Moments
-    Per chunk in float64: the chunk is copied into a float64 buffer, its mean taken, and the
-    central sums ``Σd², Σd³, Σd⁴`` (``d = x - mean``) computed with float64 accumulation;
-    chunks are merged with Pébay's formulas (:meth:`Moments.merge`).
+    Per chunk in float64: the chunk is copied into a float64 buffer and the power sums
+    ``Σd, Σd², Σd³, Σd⁴`` about a shift (the null mean in pit mode, else the chunk mean)
+    computed with float64 accumulation; chunks are merged with Pébay's formulas
+    (:meth:`Moments.merge`). One exception, on CPU float32 chunks with a zero shift:
+    ``Σd³, Σd⁴`` come from float32 products and dot products (relative error ~1e-6), which
+    keeps the chunk in cache. They feed only the sample skewness and kurtosis (diagnosis,
+    identification), never a test; ``Σd`` and ``Σd²`` (the mean and variance tests) stay
+    float64.
 
 The PIT histogram and its certified error
     Bin ``k`` of ``B`` holds the values with ``floor(B·F(x)) = k``. On CPU, for normal and
@@ -58,6 +63,14 @@ CUDA_CHUNK = 1 << 26
 """Values per chunk on a GPU (fewer, larger kernels; device memory is plentiful)."""
 
 GRID_CHUNK = 1 << 20
+
+SPILL_PERIOD = 16
+"""uint8 PIT counts are folded into int64 every ``SPILL_PERIOD·B`` values per worker: a
+bin of a conforming sample then expects 16 counts, and wrapping past 255 is detected."""
+
+
+class _CountsWrapped(Exception):
+    """A uint8 PIT bin wrapped between two folds (detected exactly; the caller recounts)."""
 """Values per chunk for the 16-bit bit-pattern histogram."""
 
 EPS32 = 2.0**-24
@@ -208,7 +221,8 @@ class _Buffers:
         self.f64 = torch.empty(size, dtype=torch.float64, device=device)
         self.tmp64 = torch.empty(size, dtype=torch.float64, device=device)
         self.f32 = torch.empty(size, dtype=torch.float32, device=device) if need_pit else None
-        self.idx = torch.empty(size, dtype=count_dtype, device=device) if need_pit else None
+        index_dtype = torch.int64 if count_dtype == torch.int64 else torch.int32
+        self.idx = torch.empty(size, dtype=index_dtype, device=device) if need_pit else None
         self.ones = torch.ones(size, dtype=count_dtype, device=device) if need_pit else None
 
 
@@ -216,7 +230,7 @@ class _FloatAccumulator:
     """Accumulates counts, min/max, moments and the PIT histogram over float chunks."""
 
     def __init__(self, torch: Any, dtype: str, mode: str, dist: Distribution | None, bins: int,
-                 device: Any) -> None:
+                 device: Any, narrow: bool = True) -> None:
         from .summary import Moments
 
         self.torch = torch
@@ -234,11 +248,20 @@ class _FloatAccumulator:
         self.bufs: _Buffers | None = None
         self.counts = None
         self.kind = "numpy"
-        self.spill: np.ndarray | None = None  # int64 overflow store for int32 counts
+        self.spill: np.ndarray | None = None  # int64 store the narrow counts are folded into
         self.since_spill = 0
         dev = "cpu" if torch.device(device).type == "cpu" else "cuda"
-        # CPU workers count in int32 (half the memory), spilling to int64 before overflow.
-        self.count_dtype = torch.int32 if dev == "cpu" else torch.int64
+        # CPU workers count in uint8 (the 0.7 M bins of n = 5e7 then fit in a core's L2
+        # cache: the random increments cost a third of int32's), folded into int64 every
+        # SPILL_PERIOD·B values. A bin that wrapped past 255 in between is detected
+        # exactly at the fold (the uint8 counts then sum to less than the values added:
+        # Σ (c mod 256) = Σ c - 256·wraps) and the summary is recomputed with int32
+        # counts (``narrow=False``), which spill before they could overflow.
+        if dev != "cpu":
+            self.count_dtype = torch.int64
+        else:
+            self.count_dtype = torch.uint8 if narrow else torch.int32
+        self.spill_limit = SPILL_PERIOD * (bins + 1) if self.count_dtype == torch.uint8 else 2**31 - 1
         if mode == "pit":
             assert dist is not None
             # one extra bin for u·B == B (u rounded to 1), folded into the last at the end
@@ -302,11 +325,20 @@ class _FloatAccumulator:
             self.kept.append(x.clone())
         elif self.mode == "pit":
             self._pit(x, b, k, lo, hi)
-        q = bufs.tmp64[:k]
         s2 = float(torch.dot(b, b))
-        torch.mul(b, b, out=q)
-        s3 = float(torch.dot(q, b))
-        s4 = float(torch.dot(q, q))
+        q = bufs.tmp64[:k]
+        if c == 0.0 and x.dtype == torch.float32 and x.device.type == "cpu":
+            # Σx³, Σx⁴ only feed the sample skewness/kurtosis (diagnosis, identification),
+            # never a test: float32 products and dot products (relative error ~1e-6, far
+            # below their sampling error) keep the chunk in cache; Σx, Σx² stay float64.
+            sq = bufs.f32[:k] if bufs.f32 is not None else torch.empty_like(x)
+            torch.mul(x, x, out=sq)
+            s3 = float(torch.dot(sq, x))
+            s4 = float(torch.dot(sq, sq))
+        else:
+            torch.mul(b, b, out=q)
+            s3 = float(torch.dot(q, b))
+            s4 = float(torch.dot(q, q))
         a = s1 / k
         if a * a > 1e6 * max(s2 / k - a * a, 0.0) and self.shift is not None:
             # data far from the null mean: redo this chunk's sums about its own mean
@@ -383,16 +415,18 @@ class _FloatAccumulator:
             u = dist.cdf(b.cpu().numpy() + c)
             ii = np.minimum((u * B).astype(np.int64), B - 1)
             idx.copy_(torch.from_numpy(ii))
-        if self.count_dtype == torch.int32 and self.since_spill + k >= 2**31 - 1:
+        if self.count_dtype != torch.int64 and self.since_spill + k >= self.spill_limit:
             self._spill()
         self.since_spill += k
-        # index_add_ into persistent int32 counts: no per-chunk B-bin temporary (batched
+        # index_add_ into persistent narrow counts: no per-chunk B-bin temporary (batched
         # bincount measured 10-20 % slower here, its zeroing competing for cache).
         self.counts.index_add_(0, idx, bufs.ones[:k])
 
     def _spill(self) -> None:
         assert self.counts is not None
         c = self.counts.cpu().numpy().astype(np.int64)
+        if int(c.sum()) != self.since_spill:
+            raise _CountsWrapped
         self.spill = c if self.spill is None else self.spill + c
         self.counts.zero_()
         self.since_spill = 0
@@ -400,10 +434,9 @@ class _FloatAccumulator:
     def histogram(self) -> np.ndarray:
         """The PIT counts as int64 (frees the device counts)."""
         assert self.counts is not None
-        c = self.counts.cpu().numpy().astype(np.int64)
-        self.counts = None
-        if self.spill is not None:
-            c += self.spill
+        self._spill()  # fold the last counts in, checking they did not wrap
+        c, self.counts, self.spill = self.spill, None, None
+        assert c is not None
         c[-2] += c[-1]
         return c[:-1]
 
@@ -559,5 +592,13 @@ def summarize_torch(chunks: Iterable[Any], dtype: str, mode: str, dist: Distribu
                 counts += g.counts.cpu().numpy()
         return _grid_summary(counts, dtype)
     accs = [_FloatAccumulator(torch, dtype, mode, dist, bins, device) for _ in range(nw)]
-    _feed_parallel(all_items(), accs)
-    return _combine(accs)
+    try:
+        _feed_parallel(all_items(), accs)
+        return _combine(accs)
+    except _CountsWrapped:
+        # values concentrated in a few PIT bins (ties, a far wrong scale): count again, wide
+        items = iter_torch_chunks(chunks, dtype, chunk)
+        first = next(items, None)
+        accs = [_FloatAccumulator(torch, dtype, mode, dist, bins, device, narrow=False) for _ in range(nw)]
+        _feed_parallel(all_items(), accs)
+        return _combine(accs)
