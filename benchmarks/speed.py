@@ -49,7 +49,6 @@ def _reset_peak() -> bool:
 
 def run_case(dtype: str, n: int, do_scipy: bool) -> dict:
     sys.path.insert(0, ROOT)
-    import numpy as np
     import torch
     from scipy import stats
 

@@ -38,7 +38,7 @@ def _ad_brute(u: np.ndarray) -> float:
     for i in range(n + 1):
         a, b = edges[i], edges[i + 1]
         if b > a:
-            val, _ = integrate.quad(lambda t: (i / n - t) ** 2 / (t * (1 - t)), a, b, limit=200)
+            val, _ = integrate.quad(lambda t, i=i: (i / n - t) ** 2 / (t * (1 - t)), a, b, limit=200)
             total += val
     return n * total
 

@@ -331,7 +331,7 @@ def _lazy_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, s
                 owner[id(t)] = name
     rows: dict[str, AuditRow] = {}
     bar = _bar(len(entries), progress, "audit (lazy)")
-    for kind, name, t, mname, mod in entries:
+    for kind, name, t, _mname, mod in entries:
         if kind == "buffer":
             rows[name] = _not_checked(name, type(mod).__name__, t, _BUFFER_REASON)
             bar.update(1)
@@ -395,7 +395,7 @@ def _lazy_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, s
     finally:
         bar.close()
     out = []
-    for kind, name, t, mname, mod in entries:
+    for _kind, name, t, _mname, mod in entries:
         out.append(rows.get(name) or _not_checked(name, type(mod).__name__, t, "lazy audit: not reached"))
     return out
 

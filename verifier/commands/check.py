@@ -92,7 +92,7 @@ def _load(target: str) -> tuple[Any, str | None]:
 def run(args: argparse.Namespace) -> int:
     import verifier
 
-    from ..report import render_markdown, render_text, to_json, write_reports
+    from ..report import render_markdown, to_json, write_reports
 
     source, display = _load(args.target)
     shapes: list[Any] = args.shape or [None]
