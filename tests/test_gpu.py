@@ -5,7 +5,6 @@ Run on a GPU machine with: ``python -m pytest tests/test_gpu.py -q``.
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -53,17 +52,12 @@ def test_cuda_check_verdict() -> None:
     assert not bad.passed and "variance" in {c.name for c in bad.failed}
 
 
-def test_cuda_1e9_under_budget() -> None:
+def test_cuda_1e9_values_are_verified_on_the_device() -> None:
+    # Correctness at scale only: the speed target is measured by benchmarks/speed.py --gpu.
     free, _ = torch.cuda.mem_get_info()
     if free < 12 * 2**30:
         pytest.skip("needs ~12 GiB of free GPU memory")
     x = torch.empty(1_000_000_000, device="cuda").normal_()
-    verifier.check(x[:10_000_000], "normal(0, 1)")  # warm-up
-    torch.cuda.synchronize()
-    t0 = time.perf_counter()
     v = verifier.check(x, "normal(0, 1)")
-    torch.cuda.synchronize()
-    ms = (time.perf_counter() - t0) * 1e3
-    print(f"1e9 float32 on {torch.cuda.get_device_name()}: {ms:.1f} ms")
     assert v.passed, str(v)
-    assert ms < 500  # the 50 ms target is measured by benchmarks/speed.py --gpu
+    assert v.summary is not None and v.summary.n == 1_000_000_000

@@ -471,12 +471,8 @@ def pytester_help(pytester: pytest.Pytester, *args: str) -> str:
 
 
 def test_plugin_module_imports_no_torch() -> None:
-    code = (
-        "import sys, time; t = time.perf_counter(); import verifier.pytest_plugin; "
-        "assert 'torch' not in sys.modules, 'torch imported'; print(time.perf_counter() - t)"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert float(run.stdout) < 5.0
+    code = "import sys, verifier.pytest_plugin; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
 
 def test_xdist_two_workers_merge_every_verdict_once(project: pytest.Pytester) -> None:
