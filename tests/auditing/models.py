@@ -1,4 +1,4 @@
-"""Small models for the audit tests (importable as ``tests/audit/models.py:<name>``)."""
+"""Small models for the audit tests (importable as ``tests/auditing/models.py:<name>``)."""
 
 from __future__ import annotations
 
