@@ -1,6 +1,6 @@
 """Calibration: correct draws give uniform p-values and the stated false-alarm rate.
 
-For each family (normal, uniform, Keras-truncated normal) in float32, bfloat16 and the
+For each family (normal, uniform, Keras-truncated normal) in float32, bfloat16, float16 and the
 streamed float32 path, 600 independent correct samples of 1024 values are verified at
 α = 0.05. Null of each check: the values are iid from the expected distribution.
 Assertions, all deterministic (fixed seeds):
@@ -49,6 +49,8 @@ def _cast(x: np.ndarray, dtype: str) -> object:
     if dtype == "bfloat16":
         torch = pytest.importorskip("torch")
         return torch.from_numpy(x.astype(np.float32)).to(torch.bfloat16)
+    if dtype == "float16":
+        return x.astype(np.float16)
     return x.astype(np.float32)
 
 
@@ -72,7 +74,7 @@ def _limits(p: float) -> tuple[float, float]:
     return lo, hi
 
 
-@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float32-streamed"])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16", "float32-streamed"])
 @pytest.mark.parametrize("family", list(SPECS))
 def test_pvalues_are_calibrated(family: str, dtype: str) -> None:
     verdicts = _verdicts(family, dtype)
