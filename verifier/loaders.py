@@ -8,11 +8,12 @@ needs pickle (an object array, a ``.pt`` holding a custom class) is refused with
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from .errors import SourceError
 
-__all__ = ["TENSOR_SUFFIXES", "is_tensor_file", "split_file_target", "load_tensor"]
+__all__ = ["TENSOR_SUFFIXES", "is_tensor_file", "split_file_target", "load_tensor", "open_safetensors", "torch_load"]
 
 TENSOR_SUFFIXES = (".npy", ".npz", ".safetensors", ".pt", ".pth")
 
@@ -75,7 +76,11 @@ def _numpy(path: Path, key: str | None, display: str) -> Any:
             raise SourceError(f"cannot read {display}: {exc}") from None
 
 
-def _safetensors(path: Path, key: str | None, display: str) -> Any:
+def open_safetensors(path: Path, display: str) -> tuple[list[str], Callable[[str], Any]]:
+    """The tensor names of a ``.safetensors`` file and a reader of one tensor by name.
+
+    Tensors are read one at a time (torch tensors when torch is installed, else numpy).
+    """
     try:
         from safetensors import safe_open
     except ImportError:
@@ -87,26 +92,50 @@ def _safetensors(path: Path, key: str | None, display: str) -> Any:
     except ImportError:
         framework = "numpy"
     try:
-        with safe_open(str(path), framework=framework) as f:
-            name = _pick(list(f.keys()), key, str(path), "tensors")
-            return f.get_tensor(name)
-    except SourceError:
-        raise
+        handle = safe_open(str(path), framework=framework)
+        keys = list(handle.keys())
     except Exception as exc:
         raise SourceError(f"cannot read {display}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
 
+    def get(name: str) -> Any:
+        try:
+            return handle.get_tensor(name)
+        except Exception as exc:
+            raise SourceError(f"cannot read {display} ({name}): {type(exc).__name__}: {exc}".splitlines()[0]) from None
 
-def _torch(path: Path, key: str | None, display: str) -> Any:
+    return keys, get
+
+
+def torch_load(path: Path, display: str) -> Any:
+    """``torch.load(weights_only=True)`` on the CPU, memory-mapped where the file format allows.
+
+    A file that needs pickle beyond plain tensors (a whole pickled module, a custom class)
+    is refused with :data:`_PICKLE`.
+    """
     try:
         import torch
     except ImportError:
         raise SourceError("reading .pt files needs torch: pip install torch") from None
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:  # a legacy (non-zip) file cannot be memory-mapped
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         if "weights_only" in str(exc) or "Unpickl" in type(exc).__name__ or "pickle" in str(exc).lower():
-            raise SourceError(f"{display} {_PICKLE}") from None
+            raise SourceError(f"{display} {_PICKLE} (torch.load(weights_only=True) refused it)") from None
         raise SourceError(f"cannot read {display}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+
+
+def _safetensors(path: Path, key: str | None, display: str) -> Any:
+    keys, get = open_safetensors(path, display)
+    return get(_pick(keys, key, str(path), "tensors"))
+
+
+def _torch(path: Path, key: str | None, display: str) -> Any:
+    import torch
+
+    obj = torch_load(path, display)
     if isinstance(obj, torch.Tensor):
         if key is not None:
             raise SourceError(f"{display}: the file holds one tensor; drop ':{key}'")

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from verifier.errors import FanError, SourceError, SpecError, VerifierError
+from verifier.loaders import open_safetensors, torch_load
 from verifier.sources.imports import load_target
 from verifier.sources.values import _one_line, from_values
 from verifier.stats.checks import CheckResult
@@ -405,33 +406,9 @@ def _state_dict_items(obj: Any) -> tuple[Iterator[tuple[str, Any]], int, list[st
     notes: list[str] = []
     if isinstance(obj, Path):
         if obj.suffix.lower() == ".safetensors":
-            try:
-                from safetensors import safe_open
-            except ImportError:
-                raise SourceError("reading .safetensors needs the safetensors package; pip install safetensors") from None
-            try:
-                handle = safe_open(str(obj), framework="pt")
-                keys = list(handle.keys())
-            except Exception as exc:
-                raise SourceError(f"reading {str(obj)!r} failed: {type(exc).__name__}: {_one_line(exc)}") from exc
-
-            def gen() -> Iterator[tuple[str, Any]]:
-                for k in keys:
-                    yield k, handle.get_tensor(k)
-
-            return gen(), len(keys), notes
-        torch = _torch()
-        try:
-            try:
-                loaded = torch.load(str(obj), map_location="cpu", weights_only=True, mmap=True)
-            except RuntimeError:
-                loaded = torch.load(str(obj), map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise SourceError(
-                f"torch.load({str(obj)!r}, weights_only=True) failed: {type(exc).__name__}: {_one_line(exc)}; "
-                "save a state dict (model.state_dict()), not a pickled model"
-            ) from exc
-        obj = loaded
+            keys, get = open_safetensors(obj, str(obj))
+            return ((k, get(k)) for k in keys), len(keys), notes
+        obj = torch_load(obj, str(obj))
     if not isinstance(obj, Mapping):
         raise SourceError(f"a state dict must be a mapping of name → tensor, got {type(obj).__name__}")
     for key in ("state_dict", "model", "model_state_dict"):
