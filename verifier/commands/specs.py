@@ -16,10 +16,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _default(value: object) -> str:
-    return "required" if value is None else repr(value)
-
-
 def run(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 

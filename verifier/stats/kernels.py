@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .grid import GRID_DTYPES
+from .summary import flat_views
 
 if TYPE_CHECKING:
     from ..theory.distributions import Distribution
@@ -141,39 +142,6 @@ class _NoWriteWarning(warnings.catch_warnings):
         warnings.filterwarnings("ignore", message=".*not writable.*")
 
 
-def _dense_flat_torch(t: Any) -> Iterator[Any]:
-    """1-D views covering a tensor: permuted-dense tensors in storage order, others by rows."""
-    if t.ndim <= 1:
-        yield t.reshape(-1) if t.ndim == 0 else t
-        return
-    if t.is_contiguous():
-        yield t.view(-1)
-        return
-    perm = sorted(range(t.ndim), key=lambda d: -t.stride(d))
-    p = t.permute(*perm)
-    if p.is_contiguous():  # a permutation of a dense tensor (a transpose): storage order
-        yield p.reshape(-1)
-        return
-    for i in range(t.shape[0]):
-        yield from _dense_flat_torch(t[i])
-
-
-def _dense_flat_numpy(a: np.ndarray) -> Iterator[np.ndarray]:
-    if a.ndim <= 1:
-        yield a.reshape(-1)
-        return
-    if a.flags.c_contiguous:
-        yield a.reshape(-1)
-        return
-    perm = sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
-    p = a.transpose(perm)
-    if p.flags.c_contiguous:
-        yield p.reshape(-1)
-        return
-    for i in range(a.shape[0]):
-        yield from _dense_flat_numpy(a[i])
-
-
 def iter_torch_chunks(chunks: Iterable[Any], dtype: str, chunk: int | None = None) -> Iterator[Any]:
     """Yield 1-D torch tensors of at most ``chunk`` values (``int16`` bit patterns for 16-bit grids).
 
@@ -187,7 +155,7 @@ def iter_torch_chunks(chunks: Iterable[Any], dtype: str, chunk: int | None = Non
     pending_n = 0
     for arr in chunks:
         is_numpy = isinstance(arr, np.ndarray)
-        pieces = _dense_flat_numpy(arr) if is_numpy else _dense_flat_torch(arr.detach())
+        pieces = flat_views(arr if is_numpy else arr.detach())
         for piece in pieces:
             if is_numpy:
                 if dtype in GRID_DTYPES:

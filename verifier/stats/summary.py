@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..sources.sample import Sample
     from ..theory.distributions import Distribution
 
-__all__ = ["EXACT_MAX", "BLOCK", "TORCH_MIN", "Moments", "Summary", "summarize", "pit_bins", "iter_blocks"]
+__all__ = ["EXACT_MAX", "BLOCK", "TORCH_MIN", "Moments", "Summary", "summarize", "pit_bins", "iter_blocks", "flat_views"]
 
 EXACT_MAX = 1 << 20
 """Largest float32/float64 sample kept (sorted) for exact KS and AD."""
@@ -182,19 +182,27 @@ def _nanmax(a: float, b: float) -> float:
     return b if math.isnan(a) else a if math.isnan(b) else max(a, b)
 
 
-def _flat_views(a: Any) -> Iterator[Any]:
+def flat_views(a: Any) -> Iterator[Any]:
     """Yield 1-D views covering ``a`` (numpy array or torch tensor) without copying it whole.
 
-    Contiguous arrays are viewed flat; others are split along the first axis until the
-    pieces are contiguous (a transpose is read row by row).
+    Contiguous arrays are viewed flat; a permutation of a dense array (a transpose) is read
+    flat in storage order; anything else is split along the first axis until the pieces are.
     """
     is_numpy = isinstance(a, np.ndarray)
-    contiguous = (a.flags.c_contiguous or a.flags.f_contiguous) if is_numpy else a.is_contiguous()
-    if a.ndim <= 1 or contiguous:
-        yield a.reshape(-1) if not is_numpy else a.ravel(order="K")
+    if a.ndim <= 1:
+        yield a.reshape(-1)
+        return
+    if a.flags.c_contiguous if is_numpy else a.is_contiguous():
+        yield a.reshape(-1)
+        return
+    strides = [abs(st) for st in a.strides] if is_numpy else list(a.stride())
+    perm = sorted(range(a.ndim), key=lambda d: -strides[d])
+    p = a.transpose(perm) if is_numpy else a.permute(*perm)
+    if p.flags.c_contiguous if is_numpy else p.is_contiguous():
+        yield p.reshape(-1)
         return
     for i in range(a.shape[0]):
-        yield from _flat_views(a[i])
+        yield from flat_views(a[i])
 
 
 def _to_numpy_block(t: Any, dtype: str) -> np.ndarray:
@@ -217,7 +225,7 @@ def iter_blocks(sample: Sample, block: int = BLOCK) -> Iterator[np.ndarray]:
     float16/bfloat16 blocks are uint16 bit patterns; others keep their float dtype.
     """
     for chunk in sample.chunks:
-        for flat in _flat_views(chunk):
+        for flat in flat_views(chunk):
             for start in range(0, flat.shape[0], block):
                 yield _to_numpy_block(flat[start:start + block], sample.dtype)
 
