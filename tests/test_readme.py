@@ -22,3 +22,10 @@ def test_readme_example_runs(index: int, tmp_path: Path, monkeypatch: pytest.Mon
     pytest.importorskip("torch")
     monkeypatch.chdir(tmp_path)
     exec(compile(RUNNABLE[index], f"README.md example {index}", "exec"), {"__name__": "readme"})
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    text = README.read_text(encoding="utf-8")
+    (command,) = re.findall(r"^\$ (python3 -m venv \.tox-venv .*tox -e .*)$", text, flags=re.M)
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert command in ci.splitlines()
