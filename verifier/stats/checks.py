@@ -246,18 +246,22 @@ _GOF = {
 }
 
 
-def _gof_check(name: str, s: Summary, null: NullModel, u_sorted: np.ndarray | None = None) -> CheckResult:
-    """One goodness-of-fit check: exact from the sorted ``u = F(x)`` (computed here unless
-    given), or grouped from the grid/PIT histogram with its certified interval."""
-    symbol, exact, grouped, pvalue = _GOF[name]
+def _gof_statistics(s: Summary, null: NullModel, names: tuple[str, ...] = tuple(_GOF)) -> dict[str, gof.GofStatistic]:
+    """The named goodness-of-fit statistics, each input computed once: ``u = F(x)`` of the
+    sorted values (exact mode), or one blockwise pass over equal PIT bins for all three."""
     if s.mode == "exact":
-        if u_sorted is None:
-            assert s.sorted_values is not None
-            u_sorted = null.distribution.cdf(s.sorted_values)
-        st = exact(u_sorted)
-    else:
-        counts, upper, within = _grouped(s, null)
-        st = grouped(counts, upper, within_group=within, u_error=s.pit_error if within else 0.0)
+        assert s.sorted_values is not None
+        u = null.distribution.cdf(s.sorted_values)
+        return {name: _GOF[name][1](u) for name in names}
+    counts, upper, within = _grouped(s, null)
+    if upper is None:
+        return dict(zip(_GOF, gof.pit_statistics(counts, s.pit_error)))
+    return {name: _GOF[name][2](counts, upper, within_group=within, u_error=0.0) for name in names}
+
+
+def _gof_check(name: str, s: Summary, st: gof.GofStatistic) -> CheckResult:
+    """The check result of one goodness-of-fit statistic, with its certified interval when streamed."""
+    symbol, _, _, pvalue = _GOF[name]
     detail = f"{symbol} = {st.value:.4g}"
     if s.mode == "grid":
         detail += f" against the distribution rounded to the {s.dtype} grid"
@@ -268,17 +272,17 @@ def _gof_check(name: str, s: Summary, null: NullModel, u_sorted: np.ndarray | No
 
 def check_ks(s: Summary, null: NullModel) -> CheckResult:
     """Kolmogorov-Smirnov against the null (rounded to the grid for 16-bit dtypes)."""
-    return _gof_check("ks", s, null)
+    return _gof_check("ks", s, _gof_statistics(s, null, ("ks",))["ks"])
 
 
 def check_ad(s: Summary, null: NullModel) -> CheckResult:
     """Anderson-Darling (fully specified null) — weighs the tails."""
-    return _gof_check("ad", s, null)
+    return _gof_check("ad", s, _gof_statistics(s, null, ("ad",))["ad"])
 
 
 def check_cvm(s: Summary, null: NullModel) -> CheckResult:
     """Cramér-von Mises (fully specified null): the integrated squared ECDF deviation."""
-    return _gof_check("cvm", s, null)
+    return _gof_check("cvm", s, _gof_statistics(s, null, ("cvm",))["cvm"])
 
 
 def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
@@ -288,7 +292,6 @@ def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
     if support is not None:
         out.append(support)
     if s.n >= 2 and s.min < s.max:
-        u = null.distribution.cdf(s.sorted_values) if s.mode == "exact" else None  # F evaluated once
         out += [check_mean(s, null), check_variance(s, null)]
-        out += [_gof_check(name, s, null, u) for name in _GOF]
+        out += [_gof_check(name, s, st) for name, st in _gof_statistics(s, null).items()]
     return tuple(out)
