@@ -89,12 +89,13 @@ def test_fixture_pass_and_fail_with_readable_verdict(project: pytest.Pytester) -
     result = project.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
-        "E       AssertionError: FAIL  bad (numpy convention)",
+        "E       AssertionError: std ×1.4* of he_normal expected: likely gain doubled",
+        "E       FAIL  bad (numpy convention)",
         "*expected  he_normal = N(0, 0.125²)*",
         "*observed  std = 1.4* × expected (99% CI *",
         "*variance    REJECT*",
         "test_fixture.py:*: AssertionError",
-        "FAILED test_fixture.py::test_bad - AssertionError: FAIL  bad (numpy convention)",
+        "FAILED test_fixture.py::test_bad - AssertionError: std ×1.4*",
     ])
 
 
@@ -178,10 +179,11 @@ def test_config_good_passes_broken_fails_naming_it(project: pytest.Pytester) -> 
     out = result.stdout.str()
     result.stdout.fnmatch_lines([
         "*_ bad[[]128x128-float32[]] _*",
+        "std ×1.4* of he_normal expected: likely gain doubled",
         "FAIL  inits.py:bad (numpy convention)",
         "*observed  std = 1.4* × expected*",
         "*declared  [[][[]tool.verifier.check[]][]] #2 (target 'inits.py:bad') in pyproject.toml",
-        "FAILED pyproject.toml::bad[[]128x128-float32[]] - FAIL  inits.py:bad*",
+        "FAILED pyproject.toml::bad[[]128x128-float32[]] - std ×1.4*",
     ])
     assert "Traceback" not in out and "def runtest" not in out and "raise " not in out
 
@@ -202,8 +204,8 @@ def test_config_keys_dtype_string_seed_alpha_layout_name(project: pytest.Pyteste
     """)
     project.makeconftest("""
         def pytest_terminal_summary(terminalreporter, config):
-            from verifier.pytest_plugin import _STATE
-            (record,) = config.stash[_STATE].records
+            from verifier.pytest_plugin.records import STATE
+            (record,) = config.stash[STATE].records
             v = record.verdict
             terminalreporter.write_line(
                 f"GOT seed={v.sample.seed} draws={v.sample.draws} alpha={v.alpha} "
@@ -272,7 +274,7 @@ GOOD_TABLE = 'target = "inits.py:good"\nexpect = "he_normal"\nshapes = [[8, 8]]\
          "missing key 'expect'; write e.g. expect = \"he_normal\""),
         ('expect = "he_normal"\nshapes = [[8, 8]]\n', "missing key 'target'; write e.g. target = "),
         ('target = "inits.py:good"\nexpect = "he_normal"\n', "missing key 'shapes'; write e.g. shapes = [[256, 512]]"),
-        (GOOD_TABLE + "shape = [8, 8]\n", "unknown key 'shape'; the keys are target, expect, shapes, dtype"),
+        (GOOD_TABLE + "shape = [8, 8]\n", "unknown key 'shape'; did you mean 'shapes'? the keys are target, expect, shapes, dtype"),
         (GOOD_TABLE.replace("[[8, 8]]", "[8, 8]"),
          "is one shape, not a list of shapes (did you mean shapes = [[8, 8]]?)"),
         (GOOD_TABLE.replace("[[8, 8]]", "[[8, 0]]"), "has [8, 0], which is not a shape (a list of positive ints)"),
@@ -361,8 +363,8 @@ def test_options_apply_to_config_items_and_seed_changes_draw(project: pytest.Pyt
     project.makefile(".toml", pyproject=CONFIG)
     project.makeconftest("""
         def pytest_terminal_summary(terminalreporter, config):
-            from verifier.pytest_plugin import _STATE
-            for r in config.stash[_STATE].sorted_records():
+            from verifier.pytest_plugin.records import STATE
+            for r in config.stash[STATE].sorted_records():
                 v = r.verdict
                 terminalreporter.write_line(f"GOT {r.nodeid} alpha={v.alpha} draws={v.sample.draws} seed={v.sample.seed}")
     """)
@@ -401,7 +403,9 @@ def test_terminal_summary_lists_every_verdict_failures_first(project: pytest.Pyt
     result.stdout.fnmatch_lines(["*= conformance: 7 verdicts, 2 failed =*"])
     lines = _summary_lines(result)
     assert [line[:4] for line in lines] == ["FAIL"] * 2 + ["PASS"] * 5
-    assert lines[0].startswith("FAIL  inits.py:bad (numpy convention)  128x128  float32  std x1.4")
+    assert lines[0].startswith("FAIL  std ×1.4")
+    assert "of he_normal expected: likely gain doubled  inits.py:bad (numpy convention)  128x128  float32  std x1.4" \
+        in lines[0]
     assert "(99% CI 1.3" in lines[0] and "min p <1e-300 (variance)" in lines[0]
     assert lines[0].endswith("[pyproject.toml::bad[128x128-float32]]")
     assert lines[1].endswith("[test_fixture.py::test_bad]")

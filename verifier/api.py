@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .sources import from_source
+from .pipeline import evaluate
 from .stats.decision import validate_alpha
-from .stats.tolerance import Tolerance, as_tolerance
+from .stats.tolerance import Tolerance
 from .theory.fans import canonical_layout, compute_fans
-from .theory.specs import Spec, as_spec
-from .verdict import SampleInfo, Verdict, summarize_and_verify
+from .theory.parsing import as_spec
+from .theory.specs import Spec
+from .verdict import Verdict
 
 __all__ = ["check", "assert_conforms"]
 
@@ -28,6 +30,8 @@ def check(
     fan_in: int | None = None,
     fan_out: int | None = None,
     tolerance: Tolerance | float | None = None,
+    label: str | None = None,
+    known_deviation: str | None = None,
 ) -> Verdict:
     """Check that ``source`` draws from the distribution ``expect`` names.
 
@@ -54,6 +58,8 @@ def check(
         does not fail the verdict (``verdict.status == 'within tolerance'``). A float is a
         relative std error (KS tolerance half of it); ``verifier.Tolerance(std=, ks=)``
         sets both. Deterministic checks (finite, degenerate, support) ignore it.
+    label : the name reports show for the source (default: a description of it).
+    known_deviation : a documented deviation of the library, shown beside a failing verdict.
 
     Returns
     -------
@@ -69,19 +75,13 @@ def check(
     True
     """
     spec = as_spec(expect)
-    level = validate_alpha(alpha)
+    validate_alpha(alpha)
     lay = canonical_layout(layout)
     if spec.needs_fans and shape is not None and all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
         compute_fans(tuple(shape), lay, fan_in=fan_in, fan_out=fan_out)  # our fan error before the user's code runs
     sample = from_source(source, shape=shape, dtype=dtype, seed=seed, draws=draws, convention=convention)
-    dist = spec.distribution(sample.shape, lay, fan_in=fan_in, fan_out=fan_out)
-    fans = compute_fans(sample.shape, lay, fan_in=fan_in, fan_out=fan_out) if spec.needs_fans else None
-    info = SampleInfo(
-        source=sample.source, shape=tuple(sample.shape), dtype=sample.dtype, n=sample.n, draws=sample.draws,
-        seed=sample.seed, convention=sample.convention, device=sample.device, layout=lay, fans=fans,
-    )
-    return summarize_and_verify(sample, dist, expected=str(spec), info=info, alpha=level,
-                                tolerance=as_tolerance(tolerance))
+    return evaluate(sample, spec, layout=lay, fan_in=fan_in, fan_out=fan_out, alpha=alpha, tolerance=tolerance,
+                    label=label, known_deviation=known_deviation)
 
 
 def assert_conforms(source: Any, expect: Spec | str, **kwargs: Any) -> Verdict:

@@ -128,21 +128,12 @@ def _family(dist: Distribution) -> str:
     return "normal"
 
 
-def _spec(expected: str) -> Any:
-    from .theory.specs import as_spec
-
-    try:
-        return as_spec(expected)
-    except Exception:  # an arbitrary label: only the distribution-based hypotheses apply
-        return None
-
-
 def _hypotheses(verdict: Verdict) -> list[Cause]:
     from .theory.specs import NamedSpec, VarianceScalingSpec
 
     dist = verdict.distribution
     sigma = dist.std
-    spec = _spec(verdict.expected)
+    spec = verdict.spec  # None for a verdict built without one: distribution-based hypotheses only
     fans = verdict.sample.fans
     out: list[Cause] = []
 

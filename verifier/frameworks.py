@@ -24,7 +24,6 @@ from typing import Any
 from tabulate import tabulate
 
 from .errors import SourceError, VerifierError
-from .theory.fans import compute_fans
 from .theory.parsing import parse_spec
 from .theory.specs import canonical_spec_name
 
@@ -388,10 +387,9 @@ def compare(name: str, *, fan_in: int = 256, fan_out: int = 512, seed: int = 0,
     >>> c.row("torch").textbook.passed, c.row("keras").textbook.passed   # doctest: +SKIP
     (True, False)
     """
+    from .pipeline import evaluate
     from .sources import from_source
     from .stats.decision import validate_alpha
-    from .stats.summary import summarize
-    from .verdict import SampleInfo, verify
 
     key = _resolve(name)
     level = validate_alpha(alpha)
@@ -409,18 +407,12 @@ def compare(name: str, *, fan_in: int = 256, fan_out: int = 512, seed: int = 0,
             rows.append(ComparisonRow(fw, "not installed", impl, str(dist), shape))
             continue
         sample = from_source(impl.make(), shape=shape, seed=seed)
-        fans = compute_fans(shape, impl.layout)
-        info = SampleInfo(source=impl.api, shape=tuple(sample.shape), dtype=sample.dtype, n=sample.n,
-                          draws=sample.draws, seed=sample.seed, convention=sample.convention,
-                          device=sample.device, layout=impl.layout, fans=fans)
-        summary = summarize(sample, dist)
-        own = verify(summary, dist, expected=str(own_spec), sample=info, alpha=level)
+        own = evaluate(sample, own_spec, layout=impl.layout, alpha=level, label=impl.api)
         book = None
         if textbook is not None:
             tspec = parse_spec(textbook)
-            tdist = tspec.distribution(shape, impl.layout)
-            tsum = summary if summary.mode != "pit" else summarize(sample, tdist)
-            book = verify(tsum, tdist, expected=textbook, sample=info, alpha=level)
+            reuse = own.summary if own.summary is not None and own.summary.mode != "pit" else None
+            book = evaluate(sample, tspec, layout=impl.layout, alpha=level, label=impl.api, summary=reuse)
         rows.append(ComparisonRow(fw, "ok", impl, str(dist), shape, own, book))
     return Comparison(key, textbook, fan_in, fan_out, tuple(rows))
 

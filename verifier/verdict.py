@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
 from .stats.checks import CONFIDENCE, CheckResult, NullModel, null_model, run_checks
 from .stats.decision import POWER, detectable_std_error, holm
-from .stats.summary import Summary, summarize
+from .stats.summary import Summary
 from .stats.tolerance import Tolerance, apply_tolerance
 from .theory.distributions import Distribution
 from .theory.fans import Fans
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
+    from .theory.specs import Spec
 
 __all__ = ["SampleInfo", "Verdict", "decide", "verify"]
 
@@ -62,7 +63,7 @@ class Verdict:
     passed: bool
     checks: tuple[CheckResult, ...]
     expected: str
-    distribution: Distribution
+    distribution: Distribution | None
     sample: SampleInfo
     alpha: float
     detectable: tuple[float, float]
@@ -74,6 +75,8 @@ class Verdict:
     the explanation shown next to the (still failing) verdict in reports."""
     tolerance: Tolerance | None = field(default=None, compare=False)
     """The practical tolerance the verdict was decided with (``check(..., tolerance=)``)."""
+    spec: Spec | None = field(default=None, compare=False)
+    """The expected spec itself (``expected`` is its string form, or a rule's label)."""
 
     @property
     def failed(self) -> tuple[CheckResult, ...]:
@@ -112,7 +115,7 @@ class Verdict:
         lines = [
             f"{head}  {self.sample.source}",
             f"  sampled   {self.sample}",
-            f"  expected  {self.expected} = {self.distribution}{fans}",
+            f"  expected  {self.expected}" + (f" = {self.distribution}" if self.distribution is not None else "") + fans,
         ]
         var = self.check("variance")
         if var is not None and var.effect is not None:
@@ -161,27 +164,19 @@ def decide(checks: tuple[CheckResult, ...], alpha: float) -> tuple[CheckResult, 
     return tuple(c.decided(not r) for c, r in zip(checks, rejected))
 
 
-def verify(summary: Summary, dist: Distribution, *, expected: str, sample: SampleInfo, alpha: float,
-           tolerance: Tolerance | None = None) -> Verdict:
-    """Run every check on a summary against ``dist`` and decide.
+def verify(summary: Summary, dist: Distribution, *, sample: SampleInfo, alpha: float, spec: Spec | None = None,
+           expected: str | None = None, tolerance: Tolerance | None = None) -> Verdict:
+    """Run every check on a summary against ``dist`` and decide (no diagnosis: see
+    :func:`verifier.pipeline.evaluate`, the one pipeline every front end calls).
 
-    With a ``tolerance``, a rejected statistical check whose effect lies within it does
-    not fail the verdict (see :mod:`verifier.stats.tolerance`).
+    ``expected`` is the label reports show (default ``str(spec)``). With a ``tolerance``, a
+    rejected statistical check whose effect lies within it does not fail the verdict (see
+    :mod:`verifier.stats.tolerance`).
     """
     null: NullModel = null_model(dist, summary)
     checks = apply_tolerance(decide(run_checks(summary, null), alpha), tolerance)
     kurt = null.mu4 / null.variance**2
     detectable = detectable_std_error(summary.n, kurt, alpha, m=len(checks))
-    verdict = Verdict(all(c.passed or bool(c.within_tolerance) for c in checks), checks, expected, dist, sample,
-                      alpha, detectable, summary=summary, tolerance=tolerance)
-    if not verdict.passed:
-        from .diagnosis import diagnose
-
-        verdict = replace(verdict, diagnosis=diagnose(verdict))
-    return verdict
-
-
-def summarize_and_verify(sample, dist: Distribution, *, expected: str, info: SampleInfo, alpha: float,  # noqa: ANN001
-                         tolerance: Tolerance | None = None) -> Verdict:
-    """Summarise ``sample`` (a :class:`~verifier.sources.sample.Sample`) and verify it."""
-    return verify(summarize(sample, dist), dist, expected=expected, sample=info, alpha=alpha, tolerance=tolerance)
+    label = expected if expected is not None else str(spec)
+    return Verdict(all(c.passed or bool(c.within_tolerance) for c in checks), checks, label, dist, sample,
+                   alpha, detectable, summary=summary, tolerance=tolerance, spec=spec)

@@ -42,7 +42,7 @@ def results():
 def test_json_schema(results):
     data = to_json(results, title="t", seed=1, alpha=1e-4, command="verifier x")
     json.dumps(data, allow_nan=False)  # strict JSON
-    assert data["schema"] == "verifier.report/1"
+    assert data["schema"] == "verifier.report/2"
     assert data["passed"] is False
     assert data["summary"]["cases"] == len(results)
     assert data["summary"]["known_deviations"] == 1

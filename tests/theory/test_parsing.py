@@ -52,11 +52,18 @@ def test_examples() -> None:
     assert parse_spec('he_normal(mode="fan_out", truncated=True)') == he_normal(mode="fan_out", truncated=True)
 
 
-@pytest.mark.parametrize("alias", sorted(SPEC_ALIASES))
+@pytest.mark.parametrize("alias", sorted(a for a, name in SPEC_ALIASES.items() if name != "constant"))
 def test_aliases(alias: str) -> None:
     spec = parse_spec(alias)
     assert spec.name == SPEC_ALIASES[alias]
     assert parse_spec(alias) == parse_spec(SPEC_ALIASES[alias])
+
+
+@pytest.mark.parametrize("alias", sorted(a for a, name in SPEC_ALIASES.items() if name == "constant"))
+def test_constant_needs_its_value(alias: str) -> None:
+    with pytest.raises(SpecError, match="constant needs its value"):
+        parse_spec(alias)
+    assert parse_spec(f"{alias}(0.25)") == parse_spec("constant(value=0.25)")
 
 
 @pytest.mark.parametrize(

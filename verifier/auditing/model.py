@@ -31,10 +31,10 @@ from verifier.sources.values import _one_line, from_values
 from verifier.stats.checks import CheckResult
 from verifier.stats.decision import validate_alpha
 from verifier.theory.fans import compute_fans
-from verifier.verdict import SampleInfo, Verdict, decide
+from verifier.pipeline import evaluate
+from verifier.verdict import Verdict, decide
 
 from .defaults import Expectation, default_expectation, post_reset
-from .exact import ExactSpec, exact_verdict
 from .report import AuditReport, AuditRow, canonical_correction
 from .rules import RuleSet, Skip, as_rules
 
@@ -201,21 +201,14 @@ def _check_tensor(name: str, tensor: Any, exp: Expectation, *, module_type: str,
         except FanError as exc:
             return _not_checked(name, module_type, tensor, f"{exc} (rule {exp.rule}: add fan_in/fan_out to it)", **extra)
     try:
-        if isinstance(spec, ExactSpec):
-            info = SampleInfo(source=f"{name} ({module_type})", shape=shape, dtype=_dtype_name(tensor),
-                              n=int(np.prod(shape)), layout=exp.layout)
-            verdict = exact_verdict(tensor, spec, info=info, alpha=alpha)
-        else:
-            values = _drop_rows(tensor, exp.zero_rows) if exp.zero_rows else tensor
-            sample = from_values(values)
-            dist = spec.distribution(shape, exp.layout, fan_in=exp.fan_in, fan_out=exp.fan_out)
-            info = SampleInfo(source=f"{name} ({module_type})", shape=shape, dtype=sample.dtype, n=sample.n,
-                              device=sample.device, layout=exp.layout, fans=fans)
-            from verifier.verdict import summarize_and_verify
-
-            verdict = summarize_and_verify(sample, dist, expected=str(spec), info=info, alpha=alpha)
-            if exp.zero_rows:
-                verdict = _with_zero_rows(verdict, tensor, exp.zero_rows, alpha)
+        values = _drop_rows(tensor, exp.zero_rows) if exp.zero_rows else tensor
+        # fans are the whole tensor's, also when padding rows were left out of the sample
+        verdict = evaluate(from_values(values), spec, layout=exp.layout,
+                           fan_in=fans.fan_in if fans is not None else exp.fan_in,
+                           fan_out=fans.fan_out if fans is not None else exp.fan_out,
+                           alpha=alpha, label=f"{name} ({module_type})")
+        if exp.zero_rows:
+            verdict = _with_zero_rows(verdict, tensor, exp.zero_rows, alpha)
     except (SpecError, FanError, SourceError) as exc:
         return _not_checked(name, module_type, tensor, f"{exc}", **extra)
     return AuditRow(name, module_type, shape, verdict.sample.dtype, "checked", verdict=verdict, fans=fans, **extra)

@@ -38,9 +38,10 @@ from typing import Any, Union
 
 from verifier.errors import SpecError
 from verifier.theory.fans import canonical_layout
-from verifier.theory.specs import Spec, as_spec
+from verifier.theory.parsing import as_spec
+from verifier.theory.specs import Spec
 
-from .exact import ExactSpec, parse_exact
+from .exact import ExactSpec
 
 __all__ = ["Rule", "Skip", "RuleSet", "load_rules", "as_rules", "resolve_spec"]
 
@@ -62,7 +63,7 @@ _SKIP = re.compile(r"^\s*skip\s*(?:\(\s*(?:reason\s*=\s*)?(['\"])(.*)\1\s*\))?\s
 
 def resolve_spec(spec: Any, *, reason: str | None = None) -> AnySpec:
     """A spec string/object as a :class:`Spec`, :class:`ExactSpec` or :class:`Skip`."""
-    if isinstance(spec, (Spec, ExactSpec)):
+    if isinstance(spec, Spec):
         return spec
     if isinstance(spec, Skip):
         return Skip(reason) if reason else spec
@@ -70,9 +71,6 @@ def resolve_spec(spec: Any, *, reason: str | None = None) -> AnySpec:
         m = _SKIP.match(spec)
         if m is not None:
             return Skip(reason or m.group(2) or "")
-        exact = parse_exact(spec)
-        if exact is not None:
-            return exact
         return as_spec(spec)
     raise SpecError(
         f"a rule's spec must be a spec string such as \"normal(std=0.02)\", 'zeros', 'skip' or a Spec, "

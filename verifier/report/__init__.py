@@ -49,6 +49,7 @@ def write_reports(
     formats: Sequence[str] = ("json", "md", "html", "junit"),
     notes: Sequence[str] = (),
     progress: Callable[[Any], Any] | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[Path]:
     """Write the reports of ``results`` (Verdicts and/or ExactResults) into ``out_dir``.
 
@@ -65,13 +66,13 @@ def write_reports(
     for fmt in formats:
         path = out / FILENAMES[fmt]
         if fmt == "json":
-            text = json.dumps(to_json(results, **common), indent=2, ensure_ascii=False) + "\n"
+            text = json.dumps(to_json(results, **common, ids=ids), indent=2, ensure_ascii=False) + "\n"
         elif fmt == "md":
             text = render_markdown(results, **common)
         elif fmt == "html":
             text = render_html(results, **common, progress=progress)
         else:
-            text = render_junit(results, suite=title)
+            text = render_junit(results, suite=title, ids=ids)
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths

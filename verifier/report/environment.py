@@ -9,7 +9,7 @@ import platform
 import sys
 from typing import Any
 
-__all__ = ["environment"]
+__all__ = ["environment", "created"]
 
 _LIBRARIES = ("verifier", "numpy", "scipy", "tabulate", "torch", "safetensors", "matplotlib",
               "tensorflow", "keras", "jax", "flax")
@@ -24,6 +24,18 @@ def _version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def created() -> str | None:
+    """When the report was made, or ``None``: reports are reproducible (two runs write the same bytes)
+    unless ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) or ``VERIFIER_TIMESTAMP=1`` asks
+    for a time. With ``SOURCE_DATE_EPOCH`` set, that time is used."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and epoch.strip().isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).isoformat()
+    if os.environ.get("VERIFIER_TIMESTAMP", "") not in ("", "0"):
+        return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return None
 
 
 def environment(*, seed: int | None = None, alpha: float | None = None, command: str | None = None) -> dict[str, Any]:
@@ -44,7 +56,7 @@ def environment(*, seed: int | None = None, alpha: float | None = None, command:
         except Exception:  # pragma: no cover - exotic builds
             pass
     return {
-        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "created": created(),
         "command": command,
         "seed": seed,
         "alpha": alpha,

@@ -5,12 +5,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .cases import case_name, counts, finite_or_none as _f, shape_text, status, summary_line, target
+from .cases import case_name, counts, finite_or_none as _f, summary_line, target
 from .environment import environment
+from .format import format_spec, headline, status_of
 
-__all__ = ["SCHEMA", "to_json", "result_to_dict", "check_to_dict"]
+__all__ = ["SCHEMA", "VERDICT_SCHEMA", "to_json", "result_to_dict", "check_to_dict", "diagnosis_to_dict",
+           "verdict_to_json"]
 
-SCHEMA = "verifier.report/1"
+SCHEMA = "verifier.report/2"
+"""A suite's or a session's report: every verdict, the checks, the environment."""
+
+VERDICT_SCHEMA = "verifier.verdict/1"
+"""One verdict on its own (``verifier check --format json``, ``Verdict.to_dict()``)."""
+
+
+def diagnosis_to_dict(d: Any) -> dict[str, Any] | None:
+    """The structured diagnosis of a failed verdict: the likeliest cause, the ratio it predicts, the
+    observed ratio, every cause that fits, the shape hint and the readable text."""
+    if d is None:
+        return None
+    best = d.causes[0] if d.causes else None
+    return {
+        "cause": d.short,
+        "predicted_ratio": _f(best.predicted) if best is not None else None,
+        "observed_ratio": _f(d.std_ratio),
+        "interval": None if d.ci is None else [_f(d.ci[0]), _f(d.ci[1])],
+        "causes": [{"name": c.name, "predicted_ratio": _f(c.predicted), "explanation": c.explanation}
+                   for c in d.causes],
+        "shape": d.shape,
+        "other": list(d.other),
+        "text": str(d),
+    }
 
 
 def check_to_dict(c: Any, case: str | None = None) -> dict[str, Any]:
@@ -45,16 +70,19 @@ def result_to_dict(r: Any) -> dict[str, Any]:
     """One case (a Verdict or an ExactResult) as plain JSON data."""
     name = case_name(r)
     dist = getattr(r, "distribution", None)
+    spec = getattr(r, "spec", None)
     d: dict[str, Any] = {
         "case": name,
         "target": target(r),
-        "shape": shape_text(r),
+        "shape": [int(x) for x in r.sample.shape],
         "dtype": r.sample.dtype,
-        "status": status(r),
+        "status": status_of(r),
         "passed": bool(r.passed),
+        "headline": headline(r),
         "known_deviation": getattr(r, "known_deviation", None),
         "expected": r.expected,
-        "kind": "exact" if dist is None else "statistical",
+        "spec": None if spec is None else {"name": spec.name, "text": str(spec), "display": format_spec(spec)},
+        "kind": "exact" if getattr(spec, "exact", False) or dist is None else "statistical",
     }
     if dist is not None:
         d["distribution"] = {"text": str(dist), "type": type(dist).__name__, "mean": _f(dist.mean),
@@ -71,7 +99,16 @@ def result_to_dict(r: Any) -> dict[str, Any]:
     if summary is not None:
         d["summary_mode"] = summary.mode
     d["checks"] = [check_to_dict(c) for c in r.checks]
+    d["diagnosis"] = diagnosis_to_dict(getattr(r, "diagnosis", None))
     d["text"] = str(r)
+    return d
+
+
+def verdict_to_json(r: Any, *, nodeid: str | None = None) -> dict[str, Any]:
+    """One verdict as a standalone document (schema :data:`VERDICT_SCHEMA`)."""
+    d = {"schema": VERDICT_SCHEMA, **result_to_dict(r)}
+    if nodeid is not None:
+        d["nodeid"] = nodeid
     return d
 
 
@@ -84,6 +121,7 @@ def to_json(
     alpha: float | None = None,
     notes: Sequence[str] = (),
     include_environment: bool = True,
+    ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The whole report as a dict (``json.dumps`` it).
 
@@ -100,6 +138,9 @@ def to_json(
         "checks": [check_to_dict(c, case_name(r)) for r in results for c in r.checks],
         "verdicts": [result_to_dict(r) for r in results],
     }
+    if ids is not None:  # the pytest node id of each verdict (plugin reports)
+        for verdict, nodeid in zip(out["verdicts"], ids):
+            verdict["nodeid"] = nodeid
     if notes:
         out["notes"] = list(notes)
     if include_environment:

@@ -22,6 +22,7 @@ import importlib
 import importlib.util
 import itertools
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from typing import Any
 from verifier.errors import SourceError
 from verifier.sources.values import _one_line
 
-__all__ = ["Target", "load_target", "parse_kwargs"]
+__all__ = ["Target", "load_target", "parse_kwargs", "relative_to"]
 
 _counter = itertools.count()
 _ALLOWED = (
@@ -328,3 +329,22 @@ def load_target(text: str) -> Target:
         module, rest = _longest_module(parts, text)
         obj = _get_attr(module, rest, module.__name__)
     return Target(obj=obj, kwargs=kwargs, display=f"{spec}{rendered}")
+
+
+def relative_to(text: str, base: Path) -> str:
+    """The import string ``text`` with a relative file path made relative to ``base`` instead of the
+    working directory (a ``pyproject.toml``'s targets are relative to its folder). Module targets,
+    absolute paths, paths that exist from the working directory and malformed strings (reported
+    when loaded) are returned unchanged."""
+    try:
+        spec, call = _split_call(text.strip())
+    except SourceError:
+        return text
+    head, sep, attr = spec.rpartition(":")
+    head = head.strip()
+    if not sep or not _is_path(head):
+        return text
+    path = Path(head).expanduser()
+    if path.is_absolute() or (Path.cwd() / path).is_file() or not (base / path).is_file():
+        return text
+    return f"{os.path.relpath(base / path, Path.cwd())}:{attr}{call or ''}"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..api import check
+from ..progress import progress as bar
 from ..stats.decision import validate_alpha
 
 __all__ = ["Case", "run_cases", "DENSE", "CONV"]
@@ -32,19 +32,6 @@ def run_cases(cases: list[Case], *, seed: int, alpha: float | None, progress: bo
               known: dict[tuple[str, str], str]) -> list[Any]:
     """Check every case in Keras layout; failing cases listed in ``known`` carry the explanation."""
     level = validate_alpha(alpha)
-    iterable: Any = cases
-    if progress:
-        from ..commands._common import progress_bar
-
-        wrap = progress_bar(True, desc="cases")
-        iterable = wrap(cases) if wrap else cases
-    out = []
-    for case in iterable:
-        verdict = check(case.make(), case.spec, shape=case.shape, layout="keras", dtype=case.dtype, seed=seed,
-                        alpha=level)
-        verdict = dataclasses.replace(verdict, sample=dataclasses.replace(verdict.sample, source=case.name))
-        note = known.get((case.name, case.dtype))
-        if note is not None and not verdict.passed and hasattr(verdict, "known_deviation"):
-            verdict = dataclasses.replace(verdict, known_deviation=note)
-        out.append(verdict)
-    return out
+    return [check(case.make(), case.spec, shape=case.shape, layout="keras", dtype=case.dtype, seed=seed, alpha=level,
+                  label=case.name, known_deviation=known.get((case.name, case.dtype)))
+            for case in bar(cases, enabled=progress, desc="cases", unit="case")]

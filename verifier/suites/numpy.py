@@ -8,7 +8,6 @@ the wrong constant would fail here.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..api import check
+from ..progress import progress as bar
 from ..stats.decision import validate_alpha
 
 __all__ = ["TITLE", "NOTES", "RECIPES", "run"]
@@ -94,17 +94,7 @@ def run(*, seed: int = 0, alpha: float | None = None, progress: bool = False) ->
     """Check every recipe on every shape; one verdict each."""
     level = validate_alpha(alpha)
     todo = [(r, s) for r in RECIPES for s in SHAPES]
-    iterator: Any = todo
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            iterator = tqdm(todo, desc="suite numpy", unit="case", leave=False)
-        except ImportError:
-            pass
-    out = []
-    for i, ((text, fn, spec), shape) in enumerate(iterator):
-        v = check(fn, spec, shape=shape, layout="keras", dtype="float64", seed=seed + i, alpha=level,
-                  convention="numpy")
-        out.append(dataclasses.replace(v, sample=dataclasses.replace(v.sample, source=text)))
-    return out
+    return [check(fn, spec, shape=shape, layout="keras", dtype="float64", seed=seed + i, alpha=level,
+                  convention="numpy", label=text)
+            for i, ((text, fn, spec), shape) in enumerate(bar(todo, enabled=progress, desc="suite numpy",
+                                                                    unit="case"))]

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..api import check
+from ..progress import progress as bar
 from ..stats.checks import CheckResult
 from ..stats.decision import validate_alpha
 from ..verdict import SampleInfo
@@ -241,15 +242,16 @@ def _info(case: Case, seed: int, n: int | None = None) -> SampleInfo:
                       convention="torch")
 
 
+def _known(case: Case) -> str | None:
+    """The documented deviation of the library for this case, if any."""
+    return KNOWN_DEVIATIONS.get((case.initializer, case.dtype))
+
+
 def _annotate(result: Any, case: Case) -> Any:
-    note = KNOWN_DEVIATIONS.get((case.initializer, case.dtype))
+    note = _known(case)
     if note is None or result.passed:
         return result
     return dataclasses.replace(result, known_deviation=note)
-
-
-def _rename(verdict: Any, case: Case) -> Any:
-    return dataclasses.replace(verdict, sample=dataclasses.replace(verdict.sample, source=case.target))
 
 
 def _module_param(case: Case, seed: int) -> Any:
@@ -277,11 +279,7 @@ def _module_spec(case: Case, tensor: Any) -> str:
 
 def _run_module(case: Case, seed: int, alpha: float) -> Any:
     tensor = _module_param(case, seed)
-    spec = _module_spec(case, tensor)
-    verdict = check(tensor, spec, alpha=alpha)
-    verdict = dataclasses.replace(verdict, expected=spec, sample=dataclasses.replace(
-        verdict.sample, source=case.target, seed=seed))
-    return verdict
+    return check(tensor, _module_spec(case, tensor), alpha=alpha, label=case.target, known_deviation=_known(case))
 
 
 def _run_orthogonal(case: Case, seed: int, alpha: float) -> ExactResult:
@@ -342,41 +340,22 @@ def _run_sparse(case: Case, seed: int, alpha: float) -> list[Any]:
     zeros_result = ExactResult(f"{case.target} zeros", not wrong, checks,
                                f"ceil(sparsity·rows) = {want} zeros per column", _info(case, seed), alpha)
     nonzero = w[w != 0]
-    verdict = check(nonzero, f"normal(0, {std!r})", alpha=alpha)
-    verdict = dataclasses.replace(verdict, sample=dataclasses.replace(
-        verdict.sample, source=f"{case.target} nonzeros", seed=seed))
+    verdict = check(nonzero, f"normal(0, {std!r})", alpha=alpha, label=f"{case.target} nonzeros")
     return [zeros_result, verdict]
 
 
-def _expected_dirac(shape: tuple[int, ...], groups: int) -> np.ndarray:
-    e = np.zeros(shape)
-    out_per_group = shape[0] // groups
-    centre = tuple(s // 2 for s in shape[2:])
-    for g in range(groups):
-        for d in range(min(out_per_group, shape[1])):
-            e[(g * out_per_group + d, d) + centre] = 1.0
-    return e
-
-
-def _run_exact_tensor(case: Case, seed: int, alpha: float) -> ExactResult:
+def _run_exact_tensor(case: Case, seed: int, alpha: float) -> Any:
     import torch
 
     w = torch.full(case.shape, float("nan"), dtype=_torch_dtype(case.dtype))
     if case.kind == "eye":
         torch.nn.init.eye_(w)
-        want = np.eye(*case.shape)
-        expected = "identity matrix (ones on the diagonal, zeros elsewhere)"
+        spec = "eye"
     else:
         groups = case.options.get("groups", 1)
         torch.nn.init.dirac_(w, groups=groups)
-        want = _expected_dirac(case.shape, groups)
-        expected = f"Dirac delta (groups={groups}): w[g·o+d, d, centre] = 1, zeros elsewhere"
-    got = w.double().numpy()
-    wrong = int((got != want).sum())
-    checks = (exact_check("exact", wrong > 0, float(wrong),
-                          "every entry equals the expected value" if not wrong
-                          else f"{wrong} of {want.size} entries differ"),)
-    return ExactResult(case.target, not wrong, checks, expected, _info(case, seed), alpha)
+        spec = f"dirac(groups={groups})"
+    return check(w, spec, alpha=alpha, label=case.target)
 
 
 def _run_cast(case: Case, seed: int, alpha: float) -> Any:
@@ -385,15 +364,15 @@ def _run_cast(case: Case, seed: int, alpha: float) -> Any:
     torch.manual_seed(seed)
     w = torch.empty(case.shape, dtype=torch.float32)
     getattr(torch.nn.init, case.options["init"])(w, **case.options["kwargs"])
-    verdict = check(w.to(_torch_dtype(case.dtype)), case.spec, alpha=alpha)
-    return dataclasses.replace(verdict, sample=dataclasses.replace(verdict.sample, source=case.target, seed=seed))
+    return check(w.to(_torch_dtype(case.dtype)), case.spec, alpha=alpha, label=case.target,
+                 known_deviation=_known(case))
 
 
 def run_case(case: Case, *, seed: int, alpha: float) -> list[Any]:
     """Run one case; returns its results (one, or two for ``sparse_``)."""
     if case.kind == "init":
-        v = check(case.target, case.spec, shape=case.shape, dtype=case.dtype, seed=seed, alpha=alpha)
-        results = [_rename(v, case)]
+        results = [check(case.target, case.spec, shape=case.shape, dtype=case.dtype, seed=seed, alpha=alpha,
+                         label=case.target, known_deviation=_known(case))]
     elif case.kind == "cast":
         results = [_run_cast(case, seed, alpha)]
     elif case.kind == "module":
@@ -427,14 +406,7 @@ def run(*, seed: int = 0, alpha: float | None = None, progress: bool = False, qu
     todo = cases(quick=quick)
     if select is not None:
         todo = [c for c in todo if select(c)]
-    iterator: Any = todo
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            iterator = tqdm(todo, desc="suite torch", unit="case", leave=False, dynamic_ncols=True)
-        except ImportError:
-            pass
+    iterator = bar(todo, enabled=progress, desc="suite torch", unit="case")
     results: list[Any] = []
     for i, case in enumerate(iterator):
         results.extend(run_case(case, seed=seed + i, alpha=level))

@@ -14,7 +14,8 @@ from verifier.theory.distributions import (
 )
 from verifier.theory.fans import FAN_MODES, LAYOUTS, Fans, canonical_layout, compute_fans
 from verifier.theory.gains import LEAKY_RELU_DEFAULT_SLOPE, NONLINEARITIES, calculate_gain
-from verifier.theory.parsing import parse_spec
+from verifier.theory.parsing import as_spec, parse_spec
+from verifier.theory.exact import ConstantSpec, DiracSpec, EyeSpec, ExactSpec, PointMass  # registers the exact specs
 from verifier.theory.specs import (
     SPEC_ALIASES,
     SPECS,
@@ -25,7 +26,6 @@ from verifier.theory.specs import (
     TruncNormalSpec,
     UniformSpec,
     VarianceScalingSpec,
-    as_spec,
     available_specs,
     canonical_spec_name,
     glorot_normal,

@@ -14,7 +14,7 @@ from numbers import Real
 from verifier.errors import SpecError
 from verifier.theory.specs import PARAMETER_ALIASES, SPECS, Spec, _factory, canonical_spec_name
 
-__all__ = ["parse_spec"]
+__all__ = ["parse_spec", "as_spec"]
 
 
 def _literal(node: ast.expr, text: str) -> object:
@@ -110,3 +110,20 @@ def parse_spec(text: str) -> Spec:
             raise SpecError(f"parameter {key!r} given twice for {name} in {text!r}; pass it once")
         kwargs[key] = _literal(kw.value, text)
     return _factory(name)(**kwargs)
+
+
+def as_spec(spec: Spec | str) -> Spec:
+    """Return ``spec`` itself, or parse a spec string with :func:`parse_spec`.
+
+    Raises
+    ------
+    SpecError
+        Anything else, or a string that does not parse.
+    """
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, str):
+        return parse_spec(spec)
+    raise SpecError(
+        f"expected a Spec or a spec string such as \"he_normal(mode='fan_out')\", got {type(spec).__name__}"
+    )

@@ -52,7 +52,6 @@ __all__ = [
     "spec_names",
     "available_specs",
     "canonical_spec_name",
-    "as_spec",
     "xavier_uniform",
     "xavier_normal",
     "glorot_uniform",
@@ -138,6 +137,13 @@ class Spec(ABC):
         explicit ``fan_in``/``fan_out`` override the shape.
         """
         fans = compute_fans(shape, layout, fan_in=fan_in, fan_out=fan_out) if self.needs_fans else None
+        return self._distribution(fans)
+
+    def distribution_for(self, fans: Fans | None) -> Distribution:
+        """The concrete distribution for fans computed once by the caller (``None`` when not
+        :attr:`needs_fans`)."""
+        if self.needs_fans and fans is None:
+            raise SpecError(f"{self}: needs fans (a weight shape or fan_in/fan_out)")
         return self._distribution(fans)
 
     @abstractmethod
@@ -577,6 +583,8 @@ _HE_PARAMS = (
 )
 
 _REGISTRY: dict[str, tuple[SpecInfo, Callable[..., Spec]]] = {}
+_SPECS: dict[str, SpecInfo] = {}
+_ALIASES: dict[str, str] = {}
 
 
 def _register(
@@ -587,7 +595,10 @@ def _register(
 ) -> None:
     name = factory.__name__
     all_aliases = (*aliases, name + "_", *(a + "_" for a in aliases))
-    _REGISTRY[name] = (SpecInfo(name, all_aliases, parameters, formula), factory)
+    info = SpecInfo(name, all_aliases, parameters, formula)
+    _REGISTRY[name] = (info, factory)
+    _SPECS[name] = info
+    _ALIASES.update({name: name, **{alias: name for alias in all_aliases}})
 
 
 _register(xavier_uniform, (_P_GAIN, _P_NL, _P_A), "U(-b, b), b = gain·√(6/(fan_in+fan_out))", ("glorot_uniform",))
@@ -626,16 +637,12 @@ _register(
     "N(mean, std²) conditioned on a ≤ x ≤ b",
 )
 
-#: Canonical spec name → :class:`SpecInfo`.
-SPECS: Mapping[str, SpecInfo] = MappingProxyType({name: info for name, (info, _) in _REGISTRY.items()})
+#: Canonical spec name → :class:`SpecInfo` (a read-only live view: modules of ``theory`` that define
+#: more specs, such as :mod:`verifier.theory.exact`, register into it when ``verifier.theory`` loads).
+SPECS: Mapping[str, SpecInfo] = MappingProxyType(_SPECS)
 
 #: Every accepted name (canonical names and aliases) → canonical name.
-SPEC_ALIASES: Mapping[str, str] = MappingProxyType(
-    {
-        **{name: name for name in _REGISTRY},
-        **{alias: name for name, (info, _) in _REGISTRY.items() for alias in info.aliases},
-    }
-)
+SPEC_ALIASES: Mapping[str, str] = MappingProxyType(_ALIASES)
 
 #: Keyword aliases accepted by the parser: spec → {alias: parameter} (torch ``uniform_(a, b)``).
 PARAMETER_ALIASES: Mapping[str, Mapping[str, str]] = MappingProxyType({"uniform": {"a": "low", "b": "high"}})
@@ -669,22 +676,3 @@ def canonical_spec_name(name: str) -> str:
 
 def _factory(name: str) -> Callable[..., Spec]:
     return _REGISTRY[canonical_spec_name(name)][1]
-
-
-def as_spec(spec: Spec | str) -> Spec:
-    """Return ``spec`` itself, or parse a spec string with :func:`~verifier.theory.parsing.parse_spec`.
-
-    Raises
-    ------
-    SpecError
-        Anything else, or a string that does not parse.
-    """
-    if isinstance(spec, Spec):
-        return spec
-    if isinstance(spec, str):
-        from verifier.theory.parsing import parse_spec
-
-        return parse_spec(spec)
-    raise SpecError(
-        f"expected a Spec or a spec string such as \"he_normal(mode='fan_out')\", got {type(spec).__name__}"
-    )

@@ -1,0 +1,93 @@
+"""The one pipeline: ``Sample`` + ``Spec`` → ``Verdict``.
+
+Every front end (:func:`verifier.check`, audits, suites, ``compare``, identification, the pytest
+plugin, propagation) calls :func:`evaluate`. The steps, in the order of the data flow::
+
+    fans    = compute_fans(shape, layout, fan_in, fan_out)     # once, only if the spec needs them
+    law     = spec.distribution_for(fans)                      # cdf, moments, support, dtype grid
+    summary = summarize(sample, law)                           # one pass over the values
+    verdict = verify(summary, law, ...)                        # checks, Holm at α, power
+    verdict.diagnosis = diagnose(verdict)                      # only when it fails
+
+Nothing downstream recomputes any of these.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .diagnosis import diagnose
+from .sources.sample import Sample
+from .stats.decision import validate_alpha
+from .stats.exact import exact_check
+from .stats.summary import Summary, summarize
+from .stats.tolerance import Tolerance, as_tolerance
+from .theory.fans import Fans, canonical_layout, compute_fans
+from .theory.exact import ConstantSpec, ExactSpec, PointMass
+from .theory.specs import Spec
+from .verdict import SampleInfo, Verdict, verify
+
+__all__ = ["evaluate", "sample_info"]
+
+
+def sample_info(sample: Sample, *, layout: str = "torch", fans: Fans | None = None,
+                label: str | None = None) -> SampleInfo:
+    """What a report says of ``sample``: its description, or ``label`` when given."""
+    return SampleInfo(source=label or sample.source, shape=tuple(sample.shape), dtype=sample.dtype, n=sample.n,
+                      draws=sample.draws, seed=sample.seed, convention=sample.convention, device=sample.device,
+                      layout=layout, fans=fans)
+
+
+def evaluate(
+    sample: Sample,
+    spec: Spec,
+    *,
+    layout: str = "torch",
+    fan_in: int | None = None,
+    fan_out: int | None = None,
+    alpha: float | None = None,
+    tolerance: Tolerance | float | None = None,
+    label: str | None = None,
+    known_deviation: str | None = None,
+    summary: Summary | None = None,
+) -> Verdict:
+    """Verify ``sample`` against ``spec``: the single pipeline of the package.
+
+    Parameters
+    ----------
+    sample : the values and their description (:func:`verifier.sources.from_source`).
+    spec : what the values should be.
+    layout, fan_in, fan_out : how fans are read from the sample's shape (computed once).
+    alpha : family-wise false-alarm rate (default :data:`~verifier.stats.decision.DEFAULT_ALPHA`).
+    tolerance : practical tolerance (:mod:`verifier.stats.tolerance`).
+    label : the name reports show for the sample (default: the sample's own description).
+    known_deviation : a documented deviation of the library, attached to a failing verdict.
+    summary : a summary of ``sample`` already computed against the same law (reuse only).
+    """
+    level = validate_alpha(alpha)
+    lay = canonical_layout(layout)
+    fans = compute_fans(tuple(sample.shape), lay, fan_in=fan_in, fan_out=fan_out) if spec.needs_fans else None
+    info = sample_info(sample, layout=lay, fans=fans, label=label)
+    if isinstance(spec, ExactSpec):
+        verdict = _exact(sample, spec, info, level)
+    else:
+        verdict = _statistical(sample, spec, fans, info, level, tolerance, summary)
+    if not verdict.passed:
+        verdict = dataclasses.replace(verdict, diagnosis=diagnose(verdict) if verdict.summary is not None else None,
+                                      known_deviation=known_deviation)
+    return verdict
+
+
+def _exact(sample: Sample, spec: ExactSpec, info: SampleInfo, alpha: float) -> Verdict:
+    """Exact specs: one deterministic check, no distribution to test (see :mod:`verifier.stats.exact`)."""
+    check = exact_check(sample.chunks, spec.expected_values(sample.shape))
+    law = PointMass(spec.value) if isinstance(spec, ConstantSpec) else None
+    return Verdict(bool(check.passed), (check,), str(spec), law, info, alpha, (0.0, 0.0), spec=spec)
+
+
+def _statistical(sample: Sample, spec: Spec, fans: Fans | None, info: SampleInfo, alpha: float,
+                 tolerance: Tolerance | float | None, summary: Summary | None) -> Verdict:
+    law = spec.distribution_for(fans)
+    if summary is None:
+        summary = summarize(sample, law)
+    return verify(summary, law, spec=spec, sample=info, alpha=alpha, tolerance=as_tolerance(tolerance))
