@@ -78,7 +78,7 @@ def test_fitted_family_and_json() -> None:
     assert isinstance(result, Identification) and len(result.matches) == 3
     # no named scheme has this bound: the fitted uniform wins over every normal family
     assert result.best.fitted and result.best.spec.startswith("uniform(")
-    data = json.loads(json.dumps(result.as_dict()))
+    data = json.loads(json.dumps(result.to_dict()))
     assert data["matches"][0]["fitted"] is True
     assert "shape fit" in str(result)
 

@@ -296,10 +296,12 @@ class ComparisonRow:
         impl = self.implementation
 
         def verdict(v: Any) -> dict[str, Any] | None:
+            from .report.json_report import diagnosis_to_dict
+
             if v is None:
                 return None
             return {"passed": v.passed, "expected": v.expected, "std_ratio": v.std_ratio,
-                    "diagnosis": None if getattr(v, "diagnosis", None) is None else str(v.diagnosis)}
+                    "diagnosis": diagnosis_to_dict(getattr(v, "diagnosis", None))}
 
         return {
             "framework": self.framework,
@@ -335,8 +337,9 @@ class Comparison:
         """Every installed framework draws from what it documents."""
         return all(r.own is None or r.own.passed for r in self.rows)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "textbook": self.textbook, "fan_in": self.fan_in, "fan_out": self.fan_out,
+    def to_dict(self) -> dict[str, Any]:
+        """JSON data, schema ``verifier.compare/1`` (``verifier/schemas/compare.schema.json``)."""
+        return {"schema": "verifier.compare/1", "name": self.name, "textbook": self.textbook, "fan_in": self.fan_in, "fan_out": self.fan_out,
                 "conforms": self.conforms, "rows": [r.as_dict() for r in self.rows]}
 
     def __str__(self) -> str:

@@ -278,9 +278,10 @@ class Identification:
         tail = f"; nearest named: {named.label} (std ratio {named.std_ratio:.3f})" if named else ""
         return f"no known scheme fits; best fit {b.label} = {b.distribution}{tail}"
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """JSON data, schema ``verifier.identify/1`` (``verifier/schemas/identify.schema.json``)."""
         fans = None if self.fans is None else {"fan_in": self.fans.fan_in, "fan_out": self.fans.fan_out}
-        return {"source": self.source, "shape": list(self.shape), "dtype": self.dtype, "n": self.n,
+        return {"schema": "verifier.identify/1", "source": self.source, "shape": list(self.shape), "dtype": self.dtype, "n": self.n,
                 "layout": self.layout, "fans": fans, "identified": self.identified, "headline": self.headline,
                 "family_ks": self.family_ks, "kurtosis": self.kurtosis,
                 "matches": [m.as_dict() for m in self.matches]}

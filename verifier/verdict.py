@@ -96,6 +96,12 @@ class Verdict:
             return "fail"
         return "within tolerance" if self.tolerated else "pass"
 
+    def to_dict(self) -> dict:
+        """JSON data, schema ``verifier.verdict/1`` (``verifier/schemas/verdict.schema.json``)."""
+        from .report.json_report import verdict_to_json
+
+        return verdict_to_json(self)
+
     def check(self, name: str) -> CheckResult | None:
         """The check called ``name`` ('finite', 'degenerate', 'support', 'mean', 'variance', 'ks', 'ad')."""
         return next((c for c in self.checks if c.name == name), None)

@@ -324,7 +324,9 @@ class AuditReport:
     __str__ = to_text
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON data, schema ``verifier.audit/1`` (``verifier/schemas/audit.schema.json``)."""
         return {
+            "schema": "verifier.audit/1",
             "model": self.model,
             "passed": self.passed,
             "alpha": self.alpha,

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = compare(args.name, fan_in=args.fan_in, fan_out=args.fan_out, seed=args.seed)
     if args.format == "json":
-        print(json.dumps(result.as_dict(), indent=2, default=str))
+        print(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         print(result)
     return 0 if result.conforms else 1

@@ -20,7 +20,8 @@ def register(subparsers: Any) -> None:
                     "first, then the std ratio.",
     )
     p.add_argument("target", metavar="TARGET", help="import string (pkg.mod:attr, file.py:attr) of an initializer "
-                   "or tensor, e.g. torch.nn.init.kaiming_uniform_(a=sqrt(5)) or weights.py:W")
+                   "or tensor, e.g. torch.nn.init.kaiming_uniform_(a=sqrt(5)) or weights.py:W, or a saved tensor "
+                   "as for `verifier check` (w.npy, w.npz:key, w.safetensors:key, w.pt:key; never unpickled)")
     p.add_argument("--shape", type=parse_shape, help="shape to draw, e.g. 256,512 (initializers only)")
     p.add_argument("--layout", default=None, help="torch (out, in, *k) or keras (*k, in, out); default keras for "
                    "JAX/Keras initializers, else torch")
@@ -35,11 +36,13 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..identification import identify
+    from .check import _load
 
-    result = identify(args.target, shape=args.shape, layout=args.layout, seed=args.seed, dtype=args.dtype,
+    source, _ = _load(args.target)  # a saved tensor (w.npy, w.safetensors:key, ...) or an import string
+    result = identify(source, shape=args.shape, layout=args.layout, seed=args.seed, dtype=args.dtype,
                       top=args.top, fan_in=args.fan_in, fan_out=args.fan_out)
     if args.format == "json":
-        print(json.dumps(result.as_dict(), indent=2, default=str))
+        print(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         print(result)
     return 0

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         data = [{"name": s.name, "aliases": list(s.aliases), "formula": s.formula,
                  "parameters": [{"name": n, "default": d if isinstance(d, (int, float, str, bool, type(None))) else repr(d),
                                  "description": desc} for n, d, desc in s.parameters]} for s in infos]
-        print(json.dumps({"specs": data}, indent=2, ensure_ascii=False))
+        print(json.dumps({"schema": "verifier.specs/1", "specs": data}, indent=2, ensure_ascii=False))
         return 0
     if args.format == "markdown":
         rows = [(f"`{s.name}`", s.formula.replace("|", "\\|"),

@@ -116,6 +116,8 @@ def headline(verdict: Any) -> str:
     else:
         text = f"{', '.join(failed) or 'checks'} rejected against {expected}"
     diagnosis = getattr(verdict, "diagnosis", None)
-    if diagnosis is not None and getattr(diagnosis, "short", None):
+    if diagnosis is not None and getattr(diagnosis, "causes", ()):
         text += f": likely {diagnosis.short}"
+    elif diagnosis is not None and (diagnosis.shape or diagnosis.other):
+        text += f": {diagnosis.short}"
     return text
