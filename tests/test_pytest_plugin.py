@@ -614,3 +614,43 @@ def test_readme_snippet_runs(pytester: pytest.Pytester) -> None:
     ])
     if _has_report_writers():
         assert (pytester.path / "conformance-report").is_dir()
+
+
+def test_readme_snippet_runs_in_a_fresh_project_without_installing_it(pytester: pytest.Pytester) -> None:
+    """The README's pyproject example, in a new folder, in a new process, the package not installed
+    and not on sys.path: module targets resolve from the rootdir, as ``python -m`` would."""
+    pytester.mkpydir("mypkg")
+    (pytester.path / "mypkg" / "init.py").write_text(textwrap.dedent(MYPKG_INIT))
+    (pytester.path / "pyproject.toml").write_text(_fenced(README_SNIPPET, "toml"))
+    command = _fenced(README_SNIPPET, "console").strip()
+    result = pytester.runpytest_subprocess(*command.split()[2:], "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*= conformance: 4 verdicts, 0 failed =*"])
+    assert "mypkg" not in sys.modules or not str(getattr(sys.modules["mypkg"], "__file__", "")).startswith(
+        str(pytester.path))
+
+
+def test_unknown_verifier_table_warns_and_strict_fails(pytester: pytest.Pytester) -> None:
+    """``[[tool.verifier.checks]]`` (a typo) is not silently ignored."""
+    pytester.makefile(".toml", pyproject="""
+        [[tool.verifier.checks]]
+        target = "x:y"
+        expect = "he_normal"
+        shapes = [[8, 8]]
+    """)
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*unknown key tool.verifier.checks in pyproject.toml; did you mean "
+                                 "[[][[]tool.verifier.check[]][]]?*"])
+    strict = pytester.runpytest("--verifier-strict", "-p", "no:cacheprovider")
+    assert strict.ret == pytest.ExitCode.INTERRUPTED
+    strict.stdout.fnmatch_lines(["*unknown key tool.verifier.checks*(--verifier-strict)*"])
+
+
+def test_report_with_no_verdict_is_not_a_pass(pytester: pytest.Pytester) -> None:
+    """Asking for a conformance report in a session that checked nothing ends like "no tests ran"."""
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    result = pytester.runpytest("--verifier-report", "out", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.fnmatch_lines(["*no conformance verdict was recorded*"])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
-from .stats.checks import CONFIDENCE, CheckResult, NullModel, null_model, run_checks
-from .stats.decision import POWER, detectable_std_error, holm
+from .stats.checks import CheckResult, NullModel, null_model, run_checks
+from .stats.decision import detectable_std_error, holm
 from .stats.summary import Summary
 from .stats.tolerance import Tolerance, apply_tolerance
 from .theory.distributions import Distribution
@@ -113,55 +110,9 @@ class Verdict:
         return c.effect.estimate if c is not None and c.effect is not None else None
 
     def __str__(self) -> str:
-        head = "PASS" if self.passed else "FAIL"
-        fans = ""
-        if self.sample.fans is not None:
-            f = self.sample.fans
-            fans = f"; fan_in {f.fan_in}, fan_out {f.fan_out}, {self.sample.layout} layout"
-        lines = [
-            f"{head}  {self.sample.source}",
-            f"  sampled   {self.sample}",
-            f"  expected  {self.expected}" + (f" = {self.distribution}" if self.distribution is not None else "") + fans,
-        ]
-        var = self.check("variance")
-        if var is not None and var.effect is not None:
-            e = var.effect
-            lines.append(f"  observed  std = {e.estimate:.4f} × expected ({CONFIDENCE:.0%} CI {e.low:.4f}–{e.high:.4f})")
-        rows = [
-            (c.name, "ok" if c.passed else ("tolerated" if c.within_tolerance else "REJECT"), _fmt(c.statistic),
-             _fmt_p(c.pvalue), c.detail)
-            for c in self.checks
-        ]
-        table = tabulate(rows, headers=("check", "result", "statistic", "p-value", "detail"), disable_numparse=True)
-        lines.append(f"  checks (Holm, family-wise α = {self.alpha:g}):")
-        lines += ["    " + line for line in table.splitlines()]
-        if self.tolerance is not None:
-            if self.status == "within tolerance":
-                figs = "; ".join(dict.fromkeys(c.tolerance_detail or c.name for c in self.tolerated))
-                lines.append(f"  status    deviation detected but within tolerance ({self.tolerance}): {figs}")
-            elif self.status == "pass":
-                lines.append(f"  status    no detectable deviation (tolerance {self.tolerance} not needed)")
-            else:
-                beyond = "; ".join(dict.fromkeys(c.tolerance_detail for c in self.failed if c.tolerance_detail))
-                lines.append(f"  status    deviation beyond tolerance ({self.tolerance})" + (f": {beyond}" if beyond else ""))
-        if self.diagnosis is not None:
-            lines.append(f"  diagnosis {self.diagnosis}")
-        down, up = self.detectable
-        if math.isfinite(up):
-            lines.append(
-                f"  power     this sample size detects a std error of -{down:.2%} / +{up:.2%} with {POWER:.0%} power"
-            )
-        else:
-            lines.append("  power     too few values to detect any std error; use draws=k or a larger shape")
-        return "\n".join(lines)
+        from .report.text import render_verdict
 
-
-def _fmt(x: float) -> str:
-    return f"{x:.4g}"
-
-
-def _fmt_p(p: float) -> str:
-    return f"{p:.3g}" if p >= 1e-300 else "<1e-300"
+        return render_verdict(self)
 
 
 def decide(checks: tuple[CheckResult, ...], alpha: float) -> tuple[CheckResult, ...]:
