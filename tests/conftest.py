@@ -12,9 +12,16 @@ settings.register_profile(
 )
 settings.load_profile("deterministic")
 
-# pytester's in-process runs drop the modules they imported when they end; a matplotlib first
-# imported inside one would then be imported twice, and its two copies' classes mix. Import it
-# (and its Agg backend) here, before any pytester run, where it is installed.
+# pytester's in-process runs drop the modules they imported when they end; a module first imported
+# inside one would then be imported twice: C extensions refuse that (numpy.fft, through scipy) and
+# two copies of matplotlib mix their classes. Import them here, before any pytester run.
+import scipy.special  # noqa: E402, F401
+import scipy.stats  # noqa: E402, F401
+
+try:  # pragma: no cover - depends on the environment; torch segfaults when imported a second time
+    import torch  # noqa: F401
+except ImportError:
+    pass
 try:  # pragma: no cover - depends on the environment
     import matplotlib
 
