@@ -51,6 +51,11 @@ if TYPE_CHECKING:
         variance_scaling,
         xavier_normal,
         xavier_uniform,
+        zeros,
+        ones,
+        constant,
+        eye,
+        dirac,
     )
     from .verdict import SampleInfo, Verdict
 
@@ -72,6 +77,7 @@ _LAZY = {
         "calculate_gain", "compute_fans", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
         "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform", "normal", "parse_spec",
         "trunc_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
+        "zeros", "ones", "constant", "eye", "dirac",
     ), ".theory"),
 }
 
@@ -129,6 +135,11 @@ __all__ = [
     "uniform",
     "normal",
     "trunc_normal",
+    "zeros",
+    "ones",
+    "constant",
+    "eye",
+    "dirac",
     # theory
     "Distribution",
     "Uniform",

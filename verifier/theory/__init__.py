@@ -15,7 +15,18 @@ from verifier.theory.distributions import (
 from verifier.theory.fans import FAN_MODES, LAYOUTS, Fans, canonical_layout, compute_fans
 from verifier.theory.gains import LEAKY_RELU_DEFAULT_SLOPE, NONLINEARITIES, calculate_gain
 from verifier.theory.parsing import as_spec, parse_spec
-from verifier.theory.exact import ConstantSpec, DiracSpec, EyeSpec, ExactSpec, PointMass  # registers the exact specs
+from verifier.theory.exact import (  # importing it registers the exact specs
+    ConstantSpec,
+    DiracSpec,
+    ExactSpec,
+    EyeSpec,
+    PointMass,
+    constant,
+    dirac,
+    eye,
+    ones,
+    zeros,
+)
 from verifier.theory.specs import (
     SPEC_ALIASES,
     SPECS,
@@ -87,4 +98,14 @@ __all__ = [
     "uniform",
     "normal",
     "trunc_normal",
+    "ExactSpec",
+    "ConstantSpec",
+    "EyeSpec",
+    "DiracSpec",
+    "PointMass",
+    "zeros",
+    "ones",
+    "constant",
+    "eye",
+    "dirac",
 ]
