@@ -178,9 +178,19 @@ def _check_dotted(path: str, text: str, what: str) -> list[str]:
     return parts
 
 
+def _exited(exc: SystemExit, what: str) -> SourceError:
+    """User code that calls ``sys.exit`` while it is imported: an error, never a silent exit."""
+    return SourceError(
+        f"{what} called sys.exit({exc.code!r}) while being imported, so nothing was checked; "
+        "remove the sys.exit call (guard scripts with if __name__ == '__main__':)"
+    )
+
+
 def _import(module: str, text: str) -> ModuleType:
     try:
         return importlib.import_module(module)
+    except SystemExit as exc:
+        raise _exited(exc, repr(module)) from None
     except ModuleNotFoundError as exc:
         if _is_missing(exc, module):
             raise SourceError(
@@ -205,6 +215,8 @@ def _longest_module(parts: list[str], text: str) -> tuple[ModuleType, list[str]]
         module = ".".join(parts[:cut])
         try:
             return importlib.import_module(module), parts[cut:]
+        except SystemExit as exc:
+            raise _exited(exc, repr(module)) from None
         except ModuleNotFoundError as exc:
             if _is_missing(exc, module):
                 continue
@@ -237,6 +249,9 @@ def _load_file(path_text: str, text: str) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except SystemExit as exc:
+        sys.modules.pop(name, None)
+        raise _exited(exc, repr(path_text)) from None
     except Exception as exc:
         sys.modules.pop(name, None)
         raise SourceError(
