@@ -119,11 +119,29 @@ def parse_kwargs(call: str, text: str | None = None) -> tuple[dict[str, Any], st
     """
     text = call if text is None else text
     try:
-        tree = ast.parse(f"_f{call}", mode="eval")
-    except SyntaxError as exc:
+        return _parse_kwargs(call, text)
+    except (RecursionError, MemoryError):
         raise SourceError(
-            f"syntax error in the argument list {call!r} of {text!r}: {exc.msg}; "
-            "write keyword arguments like (mode='fan_out')"
+            f"the argument list of {_short(text)!r} is nested too deeply to parse; write plain literals "
+            "like (mode='fan_out')"
+        ) from None
+    except OverflowError:
+        raise SourceError(
+            f"a number in the argument list of {_short(text)!r} is too large for a float; fix it"
+        ) from None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _parse_kwargs(call: str, text: str) -> tuple[dict[str, Any], str]:
+    try:
+        tree = ast.parse(f"_f{call}", mode="eval")
+    except (SyntaxError, ValueError) as exc:  # ValueError: an int literal above Python's digit limit
+        raise SourceError(
+            f"syntax error in the argument list {_short(call)!r} of {_short(text)!r}: "
+            f"{getattr(exc, 'msg', None) or _one_line(exc)}; write keyword arguments like (mode='fan_out')"
         ) from None
     node = tree.body
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_f"):
