@@ -252,6 +252,8 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
             "tensor or a list of floats"
         )
 
+    if isinstance(array, np.ndarray) and any(st < 0 for st in array.strides):
+        array = np.ascontiguousarray(array)  # x[::-1]: one copy (torch cannot view negative strides)
     actual_shape = tuple(int(d) for d in array.shape)
     n = math.prod(actual_shape)
     if n == 0:
