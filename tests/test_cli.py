@@ -66,7 +66,7 @@ def test_check_json_several_shapes(capsys):
     assert code == 0
     data = json.loads(out)
     assert data["passed"] is True
-    assert data["schema"] == "verifier.report/1"
+    assert data["schema"] == "verifier.report/2"
     assert len(data["verdicts"]) == 2
     names = {c["case"] for c in data["checks"]}
     assert len(names) == 2

@@ -14,6 +14,8 @@ __all__ = [
     "FanError",
     "SourceError",
     "InputTypeError",
+    "ResourceError",
+    "ReportWriteError",
 ]
 
 
@@ -35,3 +37,12 @@ class SourceError(VerifierError, ValueError):
 
 class InputTypeError(VerifierError, TypeError):
     """Values of a type that cannot be weights: integer, bool, complex, non-numeric."""
+
+
+class ResourceError(VerifierError, ValueError):
+    """An input that would need more memory than the budget allows (a huge shape, a file that
+    declares more bytes than it holds or than the cap); raised before anything is allocated."""
+
+
+class ReportWriteError(VerifierError, OSError):
+    """Reports could not be written (the path, the reason and the fix are in the message)."""

@@ -6,7 +6,8 @@ plugin, propagation) calls :func:`evaluate`. The steps, in the order of the data
     fans    = compute_fans(shape, layout, fan_in, fan_out)     # once, only if the spec needs them
     law     = spec.distribution_for(fans)                      # cdf, moments, support, dtype grid
     summary = summarize(sample, law)                           # one pass over the values
-    verdict = verify(summary, law, ...)                        # checks, Holm at α, power
+    verdict = verify(summary, law, ...)                        # checks, Holm at α, power (extremes.py:
+                                                               # rescaled by 2^k when the law's scale is extreme)
     verdict.diagnosis = diagnose(verdict)                      # only when it fails
 
 Nothing downstream recomputes any of these.
@@ -16,16 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from .diagnosis import diagnose
+from .diagnosis import Diagnosis, diagnose
+from .extremes import verify_sample
 from .sources.sample import Sample
 from .stats.decision import validate_alpha
 from .stats.exact import exact_check
-from .stats.summary import Summary, summarize
+from .stats.summary import Summary
 from .stats.tolerance import Tolerance, as_tolerance
 from .theory.fans import Fans, canonical_layout, compute_fans
 from .theory.exact import ConstantSpec, ExactSpec, PointMass
 from .theory.specs import Spec
-from .verdict import SampleInfo, Verdict, verify
+from .verdict import SampleInfo, Verdict
 
 __all__ = ["evaluate", "sample_info"]
 
@@ -73,9 +75,18 @@ def evaluate(
     else:
         verdict = _statistical(sample, spec, fans, info, level, tolerance, summary)
     if not verdict.passed:
-        verdict = dataclasses.replace(verdict, diagnosis=diagnose(verdict) if verdict.summary is not None else None,
-                                      known_deviation=known_deviation)
+        verdict = dataclasses.replace(verdict, diagnosis=_diagnosis(verdict), known_deviation=known_deviation)
     return verdict
+
+
+def _diagnosis(verdict: Verdict) -> Diagnosis | None:
+    """The diagnosis of a failed statistical verdict; none for exact ones, or when a ratio overflows."""
+    if verdict.summary is None:
+        return None
+    try:
+        return diagnose(verdict)
+    except (ArithmeticError, ValueError):  # a ratio beyond the float range: no diagnosis, the verdict stands
+        return None
 
 
 def _exact(sample: Sample, spec: ExactSpec, info: SampleInfo, alpha: float) -> Verdict:
@@ -88,6 +99,5 @@ def _exact(sample: Sample, spec: ExactSpec, info: SampleInfo, alpha: float) -> V
 def _statistical(sample: Sample, spec: Spec, fans: Fans | None, info: SampleInfo, alpha: float,
                  tolerance: Tolerance | float | None, summary: Summary | None) -> Verdict:
     law = spec.distribution_for(fans)
-    if summary is None:
-        summary = summarize(sample, law)
-    return verify(summary, law, spec=spec, sample=info, alpha=alpha, tolerance=as_tolerance(tolerance))
+    return verify_sample(sample, law, spec=spec, info=info, alpha=alpha, tolerance=as_tolerance(tolerance),
+                         summary=summary)

@@ -224,6 +224,12 @@ def load_rules(path: str | Path) -> RuleSet:
         doc = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"rules file {str(p)!r} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"rules file {str(p)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except (RecursionError, MemoryError):
+        raise SpecError(f"rules file {str(p)!r} is nested too deeply to parse; write flat [rules] tables") from None
+    except OSError as exc:
+        raise SpecError(f"cannot read rules file {str(p)!r}: {exc.strerror}; check the path") from None
     if not doc:
         raise SpecError(f"rules file {str(p)!r} is empty; add a [rules] table of name-glob = spec")
     return _from_document(doc, str(p))

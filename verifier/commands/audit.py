@@ -12,6 +12,9 @@ import shlex
 import sys
 from typing import Any
 
+from ..cli import UsageError
+from ._common import _positive_seconds, emit, stdout_of
+
 __all__ = ["register", "run"]
 
 FORMATS = ("text", "json", "markdown")
@@ -37,7 +40,8 @@ def register(subparsers: Any) -> None:
                "path/to/model.py:net), or a state dict file (.safetensors, .pt; needs --rules). "
                "Rules file (TOML): [rules] \"encoder.*.weight\" = \"normal(std=0.02)\"; [types] "
                "\"Linear.weight\" = \"he_uniform(a=sqrt(5))\"; \"skip\", \"zeros\", \"ones\" allowed. "
-               "Exit codes: 0 every tensor conforms, 1 some tensor does not, 2 usage or input error.",
+               "Exit codes: 0 every tensor conforms, 1 some tensor does not, 2 usage or input error (also: no "
+               "tensor checked), 3 internal error.",
     )
     p.add_argument("model", metavar="MODEL", help="import string of a module or factory, or a state dict file")
     p.add_argument("--rules", metavar="FILE", default=None, help="TOML rules file ([rules], [types], [audit])")
@@ -58,6 +62,8 @@ def register(subparsers: Any) -> None:
                    help="do not apply the built-in torch default rules")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                    help="no progress bar (shown on a terminal when tqdm is installed)")
+    p.add_argument("--timeout", type=_positive_seconds, default=None, metavar="SECONDS",
+                   help="give up (exit 2) if the audit takes longer, e.g. a model factory that hangs")
     p.set_defaults(func=run)
 
 
@@ -75,12 +81,33 @@ def run(args: argparse.Namespace) -> int:
         defaults=args.defaults,
         progress=args.progress,
     )
-    sys.stdout.write(report.render(args.format).rstrip("\n") + "\n")
+    emit(args, report.render(args.format).rstrip("\n"))  # the verdict first: reports may fail to be written
+    stdout_of(args).flush()
     if args.out:
+        from verifier.report.writing import staged
+
         command = "verifier audit " + " ".join(shlex.quote(a) for a in _argv(args))
-        paths = report.write(args.out, command=command)
+        with staged(args.out) as tmp:
+            paths = report.write(tmp, command=command)
         sys.stderr.write(f"verifier: wrote {len(paths)} report files to {args.out}\n")
+    if not report.checked:
+        raise UsageError(_nothing_checked(report))
     return 0 if report.passed else 1
+
+
+def _nothing_checked(report: Any) -> str:
+    """Why an audit that checked no tensor is not a pass, and what to do about it."""
+    skipped = report.not_checked
+    if not skipped:
+        return (f"no tensor was checked: {report.model} has no parameters that match; nothing checked is not a pass "
+                "(check the model, or the globs in --rules)")
+    reasons: dict[str, int] = {}
+    for r in skipped:
+        reasons[r.reason] = reasons.get(r.reason, 0) + 1
+    common = sorted(reasons.items(), key=lambda kv: -kv[1])[:2]
+    listed = "; ".join(f"{n}× {reason}" for reason, n in common)
+    return (f"no tensor was checked ({len(skipped)} not checked: {listed}); nothing checked is not a pass: add "
+            "[rules] that match the tensor names (globs), or drop --no-defaults")
 
 
 def _argv(args: argparse.Namespace) -> list[str]:

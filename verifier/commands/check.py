@@ -10,9 +10,18 @@ import sys
 from typing import Any
 
 from ..cli import UsageError
-from ._common import add_report_options, is_tty, progress_bar
+from ..errors import ResourceError
+from ._common import (
+    DEFAULT_MAX_BYTES,
+    add_report_options,
+    add_resource_options,
+    emit,
+    is_tty,
+    progress_bar,
+    stdout_of,
+)
 
-__all__ = ["register", "run", "parse_shape"]
+__all__ = ["register", "run", "parse_shape", "check_budget"]
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 
@@ -78,14 +87,36 @@ def register(subparsers: Any) -> None:
     p.add_argument("--convention", choices=("torch", "numpy", "jax", "keras"), default=None,
                    help="how to call the initializer (detected by default)")
     add_report_options(p)
+    add_resource_options(p)
     p.set_defaults(func=run)
 
 
-def _load(target: str) -> tuple[Any, str | None]:
+_ITEMSIZE = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2}
+
+
+def check_budget(shape: tuple[int, ...] | None, dtype: str | None, draws: int, max_bytes: int) -> None:
+    """Refuse a ``--shape`` whose draws would take more than ``max_bytes``, before allocating."""
+    if shape is None:
+        return
+    import math
+
+    from ..loaders import format_bytes
+
+    dtype = dtype or "float32"
+    need = math.prod(shape) * draws * _ITEMSIZE.get(dtype, 8)
+    if need > max_bytes:
+        dims = ",".join(map(str, shape))
+        raise ResourceError(
+            f"--shape {dims} ({draws} draw{'s' if draws > 1 else ''}, {dtype}) needs {format_bytes(need)}, above the "
+            f"memory budget of {format_bytes(max_bytes)}; check a smaller --shape or raise --max-bytes"
+        )
+
+
+def _load(target: str, max_bytes: int) -> tuple[Any, str | None]:
     from ..loaders import is_tensor_file, load_tensor
 
     if is_tensor_file(target):
-        return load_tensor(target)
+        return load_tensor(target, max_bytes=max_bytes)
     return target, None
 
 
@@ -94,8 +125,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..report import render_markdown, to_json, write_reports
 
-    source, display = _load(args.target)
+    max_bytes = getattr(args, "max_bytes", DEFAULT_MAX_BYTES)
     shapes: list[Any] = args.shape or [None]
+    for shape in shapes:
+        check_budget(shape, args.dtype, args.draws, max_bytes)
+    source, display = _load(args.target, max_bytes)
     if display is not None and args.draws != 1:
         raise UsageError("--draws applies to initializers; a saved tensor is one draw, drop --draws")
     bar = progress_bar(args.format == "text" and len(shapes) > 1, desc="checking", unit="shape")
@@ -113,15 +147,14 @@ def run(args: argparse.Namespace) -> int:
     alpha = results[0].alpha
     command = "verifier " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else None
     title = f"verifier check {args.target} ~ {args.expect}"
-    if args.out:
-        write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha)
+    # the verdict first: a report that cannot be written must not lose it
     if args.format == "json":
-        print(json.dumps(to_json(results, title=title, command=command, seed=args.seed, alpha=alpha), indent=2,
-                         ensure_ascii=False))
+        emit(args, json.dumps(to_json(results, title=title, command=command, seed=args.seed, alpha=alpha), indent=2,
+                              ensure_ascii=False))
     elif args.format == "markdown":
-        print(render_markdown(results, title=title, command=command, seed=args.seed, alpha=alpha))
+        emit(args, render_markdown(results, title=title, command=command, seed=args.seed, alpha=alpha))
     else:
-        color = is_tty()
+        color = is_tty(stdout_of(args))
         from ..report.text import colorize
 
         for i, v in enumerate(results):
@@ -129,11 +162,14 @@ def run(args: argparse.Namespace) -> int:
             if color:
                 head, _, rest = text.partition("  ")
                 text = colorize(head, True) + "  " + rest
-            print(("\n" if i else "") + text)
+            emit(args, ("\n" if i else "") + text)
         if len(results) > 1:
             from ..report import summary_line
 
-            print("\n" + summary_line(results))
-        if args.out:
+            emit(args, "\n" + summary_line(results))
+    stdout_of(args).flush()
+    if args.out:
+        write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha)
+        if args.format == "text":
             print(f"reports written to {args.out}", file=sys.stderr)
     return 0 if all(v.passed for v in results) else 1

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from ._common import emit
+
 __all__ = ["register", "run"]
 
 
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = compare(args.name, fan_in=args.fan_in, fan_out=args.fan_out, seed=args.seed)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2, default=str))
+        emit(args, json.dumps(result.to_dict(), indent=2, default=str))
     else:
-        print(result)
+        emit(args, result)
     return 0 if result.conforms else 1

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from ._common import DEFAULT_MAX_BYTES, add_resource_options, emit
+
 __all__ = ["register", "run"]
 
 
@@ -31,18 +33,21 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fan-in", type=_positive_int, default=None)
     p.add_argument("--fan-out", type=_positive_int, default=None)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_resource_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..identification import identify
-    from .check import _load
+    from .check import _load, check_budget
 
-    source, _ = _load(args.target)  # a saved tensor (w.npy, w.safetensors:key, ...) or an import string
+    max_bytes = getattr(args, "max_bytes", DEFAULT_MAX_BYTES)
+    check_budget(args.shape, args.dtype, 1, max_bytes)
+    source, _ = _load(args.target, max_bytes)  # a saved tensor (w.npy, w.safetensors:key, ...) or an import string
     result = identify(source, shape=args.shape, layout=args.layout, seed=args.seed, dtype=args.dtype,
                       top=args.top, fan_in=args.fan_in, fan_out=args.fan_out)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2, default=str))
+        emit(args, json.dumps(result.to_dict(), indent=2, default=str))
     else:
-        print(result)
+        emit(args, result)
     return 0

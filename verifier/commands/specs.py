@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from ._common import emit
+
 __all__ = ["register", "run"]
 
 
@@ -26,13 +28,13 @@ def run(args: argparse.Namespace) -> int:
         data = [{"name": s.name, "aliases": list(s.aliases), "formula": s.formula,
                  "parameters": [{"name": n, "default": d if isinstance(d, (int, float, str, bool, type(None))) else repr(d),
                                  "description": desc} for n, d, desc in s.parameters]} for s in infos]
-        print(json.dumps({"schema": "verifier.specs/1", "specs": data}, indent=2, ensure_ascii=False))
+        emit(args, json.dumps({"schema": "verifier.specs/1", "specs": data}, indent=2, ensure_ascii=False))
         return 0
     if args.format == "markdown":
         rows = [(f"`{s.name}`", s.formula.replace("|", "\\|"),
                  ", ".join(f"`{n}={d!r}`" for n, d, _ in s.parameters),
                  ", ".join(f"`{a}`" for a in s.aliases)) for s in infos]
-        print(tabulate(rows, headers=("spec", "distribution", "parameters (defaults)", "aliases"), tablefmt="github"))
+        emit(args, tabulate(rows, headers=("spec", "distribution", "parameters (defaults)", "aliases"), tablefmt="github"))
         return 0
     blocks = []
     for s in infos:
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         for n, d, desc in s.parameters:
             lines.append(f"  {n}={d!r}: {desc}")
         blocks.append("\n".join(lines))
-    print("\n\n".join(blocks))
-    print("\nexample: verifier check \"torch.nn.init.kaiming_normal_(mode='fan_out')\" "
+    emit(args, "\n\n".join(blocks))
+    emit(args, "\nexample: verifier check \"torch.nn.init.kaiming_normal_(mode='fan_out')\" "
           "--expect \"he_normal(mode='fan_out')\" --shape 256,512")
     return 0

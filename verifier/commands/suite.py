@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from ..cli import UsageError
-from ._common import add_report_options, is_tty, progress_bar
+from ._common import add_report_options, emit, is_tty, progress_bar, stdout_of
 
 __all__ = ["register", "run"]
 
@@ -53,6 +53,8 @@ def _load(name: str) -> Any:
         if exc.name == f"verifier.suites.{name}":
             raise UsageError(f"unknown suite {name!r}; available: {', '.join(available_suites())}") from None
         raise UsageError(f"suite {name!r} needs {exc.name!r}, which is not installed; pip install {exc.name}") from None
+    except ImportError as exc:
+        raise UsageError(f"suite {name!r} cannot import what it needs ({exc}); reinstall that package") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list or not args.name:
         if not args.name and not args.list:
             raise UsageError(f"name a suite: verifier suite NAME (available: {', '.join(available_suites())})")
-        print("\n".join(available_suites()))
+        emit(args, "\n".join(available_suites()))
         return 0
     if args.alpha is not None and not 0.0 < args.alpha < 1.0:
         raise UsageError(f"--alpha {args.alpha!r} must be between 0 and 1, e.g. 1e-4")
@@ -78,7 +80,13 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"suite {args.name!r} has no --quick case list; drop --quick")
         kwargs["quick"] = True
     start = time.perf_counter()
-    results = module.run(**kwargs)
+    try:
+        results = module.run(**kwargs)
+    except ModuleNotFoundError as exc:  # a suite imports its framework when it runs
+        if not exc.name or "." in exc.name or exc.name.startswith("verifier"):
+            raise
+        raise UsageError(f"suite {args.name!r} needs {exc.name!r}, which is not installed; pip install {exc.name}"
+                         ) from None
     elapsed = time.perf_counter() - start
     alpha = next((r.alpha for r in results if getattr(r, "alpha", None) is not None), args.alpha)
     title = getattr(module, "TITLE", f"verifier suite {args.name}")
@@ -86,34 +94,22 @@ def run(args: argparse.Namespace) -> int:
     command = f"verifier suite {args.name}" + (" --quick" if args.quick else "") + (
         f" --seed {args.seed}" if args.seed else "") + (
         f" --out {shlex.quote(args.out)}" if args.out != f"{DEFAULT_OUT}/{args.name}" else "")
-    if args.out and not args.no_reports:
-        from ..report.html import render_html  # noqa: F401  (import errors surface before writing)
-
-        bar = progress_bar(interactive, desc="plotting", unit="case")
-        if args.no_plots:
-            import verifier.report as rep
-
-            paths = rep.write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha,
-                                      notes=notes, formats=("json", "md", "junit"))
-            html = rep.render_html(results, title=title, command=command, seed=args.seed, alpha=alpha, notes=notes,
-                                   plots=False)
-            from pathlib import Path
-
-            (Path(args.out) / "report.html").write_text(html, encoding="utf-8")
-        else:
-            paths = write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha,
-                                  notes=notes, progress=bar)
-        if args.format == "text":
-            print(f"reports written to {args.out}/ ({', '.join(p.name for p in paths)}"
-                  f"{', report.html' if args.no_plots else ''}) in {time.perf_counter() - start:.1f} s",
-                  file=sys.stderr)
+    # the verdicts first: reports that cannot be written must not lose them
     if args.format == "json":
-        print(json.dumps(to_json(results, title=title, command=command, seed=args.seed, alpha=alpha, notes=notes),
-                         indent=2, ensure_ascii=False))
+        emit(args, json.dumps(to_json(results, title=title, command=command, seed=args.seed, alpha=alpha, notes=notes),
+                              indent=2, ensure_ascii=False))
     elif args.format == "markdown":
-        print(render_markdown(results, title=title, command=command, seed=args.seed, alpha=alpha, notes=notes))
+        emit(args, render_markdown(results, title=title, command=command, seed=args.seed, alpha=alpha, notes=notes))
     else:
-        print(render_text(results, color=is_tty(), summary=False))
-        print()
-        print(f"{summary_line(results)} (checks took {elapsed:.1f} s)")
+        emit(args, render_text(results, color=is_tty(stdout_of(args)), summary=False))
+        emit(args)
+        emit(args, f"{summary_line(results)} (checks took {elapsed:.1f} s)")
+    stdout_of(args).flush()
+    if args.out and not args.no_reports:
+        bar = progress_bar(interactive, desc="plotting", unit="case")
+        paths = write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha,
+                              notes=notes, progress=bar, plots=not args.no_plots)
+        if args.format == "text":
+            print(f"reports written to {args.out}/ ({', '.join(p.name for p in paths)}) in "
+                  f"{time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 1 if any(is_unexpected_failure(r) for r in results) else 0

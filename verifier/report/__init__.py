@@ -20,6 +20,7 @@ from .json_report import SCHEMA, to_json
 from .junit import render_junit
 from .markdown import render_markdown
 from .text import render_text
+from .writing import write_text_files
 
 __all__ = [
     "SCHEMA",
@@ -50,29 +51,28 @@ def write_reports(
     notes: Sequence[str] = (),
     progress: Callable[[Any], Any] | None = None,
     ids: Sequence[str] | None = None,
+    plots: bool = True,
 ) -> list[Path]:
     """Write the reports of ``results`` (Verdicts and/or ExactResults) into ``out_dir``.
 
     Formats: ``json`` (report.json), ``md`` (report.md), ``html`` (report.html, plots embedded when
-    matplotlib is installed), ``junit`` (junit.xml). Returns the paths written.
+    matplotlib is installed, unless ``plots=False``), ``junit`` (junit.xml). Returns the paths written.
+    The files are rendered first, then moved into ``out_dir`` together and atomically
+    (:mod:`verifier.report.writing`); a failure raises :class:`~verifier.errors.ReportWriteError`.
     """
     unknown = [f for f in formats if f not in FILENAMES]
     if unknown:
         raise ValueError(f"unknown report format(s) {unknown}; choose from {sorted(FILENAMES)}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     common = dict(title=title, command=command, seed=seed, alpha=alpha, notes=notes)
-    paths: list[Path] = []
+    files: dict[str, str] = {}
     for fmt in formats:
-        path = out / FILENAMES[fmt]
         if fmt == "json":
             text = json.dumps(to_json(results, **common, ids=ids), indent=2, ensure_ascii=False) + "\n"
         elif fmt == "md":
             text = render_markdown(results, **common)
         elif fmt == "html":
-            text = render_html(results, **common, progress=progress)
+            text = render_html(results, **common, progress=progress, plots=plots)
         else:
             text = render_junit(results, suite=title, ids=ids)
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+        files[FILENAMES[fmt]] = text
+    return write_text_files(out_dir, files)

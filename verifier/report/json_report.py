@@ -1,4 +1,4 @@
-"""The JSON report (schema ``verifier.report/1``): every check of every case, and the environment."""
+"""The JSON report (schema ``verifier.report/2``): every check of every case, and the environment."""
 
 from __future__ import annotations
 

@@ -120,11 +120,29 @@ def parse_kwargs(call: str, text: str | None = None) -> tuple[dict[str, Any], st
     """
     text = call if text is None else text
     try:
-        tree = ast.parse(f"_f{call}", mode="eval")
-    except SyntaxError as exc:
+        return _parse_kwargs(call, text)
+    except (RecursionError, MemoryError):
         raise SourceError(
-            f"syntax error in the argument list {call!r} of {text!r}: {exc.msg}; "
-            "write keyword arguments like (mode='fan_out')"
+            f"the argument list of {_short(text)!r} is nested too deeply to parse; write plain literals "
+            "like (mode='fan_out')"
+        ) from None
+    except OverflowError:
+        raise SourceError(
+            f"a number in the argument list of {_short(text)!r} is too large for a float; fix it"
+        ) from None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _parse_kwargs(call: str, text: str) -> tuple[dict[str, Any], str]:
+    try:
+        tree = ast.parse(f"_f{call}", mode="eval")
+    except (SyntaxError, ValueError) as exc:  # ValueError: an int literal above Python's digit limit
+        raise SourceError(
+            f"syntax error in the argument list {_short(call)!r} of {_short(text)!r}: "
+            f"{getattr(exc, 'msg', None) or _one_line(exc)}; write keyword arguments like (mode='fan_out')"
         ) from None
     node = tree.body
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_f"):
@@ -179,9 +197,19 @@ def _check_dotted(path: str, text: str, what: str) -> list[str]:
     return parts
 
 
+def _exited(exc: SystemExit, what: str) -> SourceError:
+    """User code that calls ``sys.exit`` while it is imported: an error, never a silent exit."""
+    return SourceError(
+        f"{what} called sys.exit({exc.code!r}) while being imported, so nothing was checked; "
+        "remove the sys.exit call (guard scripts with if __name__ == '__main__':)"
+    )
+
+
 def _import(module: str, text: str) -> ModuleType:
     try:
         return importlib.import_module(module)
+    except SystemExit as exc:
+        raise _exited(exc, repr(module)) from None
     except ModuleNotFoundError as exc:
         if _is_missing(exc, module):
             raise SourceError(
@@ -206,6 +234,8 @@ def _longest_module(parts: list[str], text: str) -> tuple[ModuleType, list[str]]
         module = ".".join(parts[:cut])
         try:
             return importlib.import_module(module), parts[cut:]
+        except SystemExit as exc:
+            raise _exited(exc, repr(module)) from None
         except ModuleNotFoundError as exc:
             if _is_missing(exc, module):
                 continue
@@ -238,6 +268,9 @@ def _load_file(path_text: str, text: str) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except SystemExit as exc:
+        sys.modules.pop(name, None)
+        raise _exited(exc, repr(path_text)) from None
     except Exception as exc:
         sys.modules.pop(name, None)
         raise SourceError(

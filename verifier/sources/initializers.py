@@ -197,6 +197,11 @@ def _call(fn: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
     except VerifierError:
         raise
+    except SystemExit as exc:  # KeyboardInterrupt is left alone: Ctrl-C stops verifier too
+        raise SourceError(
+            f"{name} called sys.exit({exc.code!r}) instead of returning, so nothing was checked; "
+            "remove the sys.exit call from the initializer"
+        ) from None
     except Exception as exc:
         raise SourceError(f"calling {name} failed: {type(exc).__name__}: {_one_line(exc)}") from exc
 
@@ -232,7 +237,8 @@ def _draw_torch(fn: Any, shape: tuple[int, ...], dtype: str, seed: int, kwargs: 
     torch_dtype = getattr(torch, dtype)
     with torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)
-        tensor = torch.empty(shape, dtype=torch_dtype)
+        # NaN, not torch.empty's garbage: a buffer the initializer forgot to fill is then known
+        tensor = torch.full(shape, math.nan, dtype=torch_dtype)
         try:
             out = _call(fn, name, tensor, **kwargs)
         except SourceError as exc:
@@ -244,13 +250,35 @@ def _draw_torch(fn: Any, shape: tuple[int, ...], dtype: str, seed: int, kwargs: 
                     "(or initialise in float32 and cast, as torch users do)"
                 ) from cause
             raise
-    result = out if isinstance(out, torch.Tensor) else tensor
+    if isinstance(out, torch.Tensor):
+        result = out  # a function that returns a new tensor is verified on what it returned
+    elif out is None or out is tensor:
+        result = tensor
+    elif isinstance(out, np.ndarray) or hasattr(out, "__array__"):
+        array = _to_float_array(out, name)
+        _check_shape(array, shape, name)
+        return _cast(array, dtype)
+    else:
+        raise SourceError(
+            f"{name} returned a {type(out).__name__}; a torch-convention initializer fills the tensor it is "
+            "given (and may return it, or a new tensor): return None, a tensor or an array"
+        )
+    if getattr(result, "is_nested", False) or result.layout != torch.strided or result.is_meta:
+        raise SourceError(
+            f"{name} returned a {'meta' if result.is_meta else 'nested' if result.is_nested else str(result.layout)} "
+            "tensor, which holds no plain values; return a dense tensor with values"
+        )
     if result.requires_grad:
         result = result.detach()
     if not result.is_floating_point():
         canonical_dtype(result.dtype)  # raises InputTypeError
     _check_shape(result, shape, name)
     _check_dtype(canonical_dtype(result.dtype), dtype, name)
+    if result is tensor and bool(torch.isnan(tensor.reshape(-1)[0])) and bool(torch.isnan(tensor).all()):
+        raise SourceError(
+            f"{name} neither filled the tensor it was given nor returned one (every value is still unset); "
+            "a torch-convention initializer fills its argument in place, e.g. with tensor.normal_()"
+        )
     return result
 
 

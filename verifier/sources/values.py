@@ -119,6 +119,11 @@ def _describe(obj: Any) -> str:
 
 
 def _from_torch(tensor: Any) -> tuple[Any, str, str, str]:
+    if getattr(tensor, "is_nested", False):
+        raise SourceError(
+            "nested (ragged) tensor has no single shape; check its components one by one, or pass "
+            "tensor.to_padded_tensor(0.0) if padding is what you mean"
+        )
     if tensor.is_meta:
         raise SourceError(
             "meta tensor has no values; materialise it (module.to_empty(device='cpu') then "
@@ -135,6 +140,18 @@ def _from_torch(tensor: Any) -> tuple[Any, str, str, str]:
     if kind == "torch parameter":
         tensor = tensor.detach()
     return tensor, dtype, kind, str(tensor.device)
+
+
+def _unmasked(values: np.ma.MaskedArray) -> np.ndarray:
+    """The data of a masked array that masks nothing; a mask that hides values is refused, since
+    the hidden values would otherwise be checked as if they were weights."""
+    masked = int(np.ma.count_masked(values))
+    if masked:
+        raise SourceError(
+            f"masked array hides {masked} of {values.size} values, and weights have no mask; pass "
+            "values.compressed() to check only the visible values (fans then need fan_in=/fan_out=)"
+        )
+    return np.ma.getdata(values)
 
 
 def _from_sequence(values: list[Any] | tuple[Any, ...]) -> np.ndarray:
@@ -180,7 +197,7 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
     InputTypeError
         Integer, boolean, complex, string or object values.
     SourceError
-        Meta tensors, empty values, fewer than 2 values, or a ``shape=``/``dtype=`` that does
+        Meta, sparse or nested tensors, masked arrays that mask values, empty values, fewer than 2 values, or a ``shape=``/``dtype=`` that does
         not match the values.
 
     Examples
@@ -203,6 +220,10 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
     device = "cpu"
     if is_torch_tensor(values):
         array, actual_dtype, kind, device = _from_torch(values)
+    elif isinstance(values, np.ma.MaskedArray):
+        array = _unmasked(values)
+        actual_dtype = canonical_dtype(array.dtype)
+        kind = "numpy masked array"
     elif isinstance(values, np.ndarray):
         array = values
         actual_dtype = canonical_dtype(values.dtype)
@@ -231,6 +252,8 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
             "tensor or a list of floats"
         )
 
+    if isinstance(array, np.ndarray) and any(st < 0 for st in array.strides):
+        array = np.ascontiguousarray(array)  # x[::-1]: one copy (torch cannot view negative strides)
     actual_shape = tuple(int(d) for d in array.shape)
     n = math.prod(actual_shape)
     if n == 0:

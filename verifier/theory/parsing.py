@@ -69,12 +69,26 @@ def parse_spec(text: str) -> Spec:
     """
     if not isinstance(text, str):
         raise SpecError(f"a spec must be a string, got {type(text).__name__}; write e.g. 'he_normal'")
+    try:
+        return _parse(text)
+    except (RecursionError, MemoryError):
+        raise SpecError(f"spec {_short(text)!r} is nested too deeply to parse; write plain numbers, e.g. normal(0, 0.02)"
+                        ) from None
+    except (OverflowError, ZeroDivisionError) as exc:
+        raise SpecError(f"a number in spec {_short(text)!r} is out of the float range ({exc}); fix it") from None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _parse(text: str) -> Spec:
     stripped = text.strip()
     try:
         tree = ast.parse(stripped, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: an int literal above Python's digit limit
         raise SpecError(
-            f"cannot parse spec {text!r}; write name or name(arg=value, ...), e.g. \"he_normal(mode='fan_out')\""
+            f"cannot parse spec {_short(text)!r}; write name or name(arg=value, ...), e.g. \"he_normal(mode='fan_out')\""
         ) from None
     body = tree.body
     if isinstance(body, ast.Name):

@@ -1,0 +1,137 @@
+"""Statistics that never crash on numbers: every value a float can hold yields a verdict.
+
+- A law whose scale ``s`` (the interquartile range) lies outside ``[2^-SCALE_LIMIT, 2^SCALE_LIMIT]``
+  (``normal(0, 1e-300)``, ``he_normal(gain=1e308)``) is checked in a domain rescaled by ``2^-k``,
+  ``k = round(log2 s)``: values and law are multiplied by the same power of two, which is exact in
+  binary floating point (barring underflow of values far below the scale), and every statistic is
+  scale-free, so the verdict is that of the original problem; it keeps the original distribution.
+- Values so far from the law that the moments overflow (an unfilled ``torch.empty``: 1e300, NaN,
+  denormals), or that the rescaling over- or underflows, fail with a ``range`` check naming the
+  largest magnitude and its ratio to the law's spread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .sources.sample import Sample
+from .stats.checks import CheckResult
+from .stats.decision import detectable_std_error
+from .stats.summary import Summary, summarize
+from .stats.tolerance import Tolerance
+from .theory.distributions import Distribution, Normal, TruncatedNormal, Uniform
+from .theory.specs import Spec
+from .verdict import SampleInfo, Verdict, verify
+
+__all__ = ["verify_sample", "SCALE_LIMIT"]
+
+
+def verify_sample(sample: Sample, dist: Distribution, *, spec: Spec, info: SampleInfo, alpha: float,
+                  tolerance: Tolerance | None = None, summary: Summary | None = None) -> Verdict:
+    """Summarise ``sample`` and verify it against ``dist`` (``summary``: one already computed, reused).
+
+    Every value a float can hold gives a verdict:
+
+    - a law whose scale ``s`` (the interquartile range) lies outside ``[2^-SCALE_LIMIT,
+      2^SCALE_LIMIT]`` (``normal(0, 1e-300)``, ``he_normal(gain=1e308)``) is checked in a domain
+      rescaled by ``2^-k``, ``k = round(log2 s)``: the values and the law are multiplied by the same
+      power of two, which is exact in binary floating point (barring underflow of values far below
+      the scale), and every statistic is scale-free, so the verdict is the one of the original
+      problem; the verdict keeps the original distribution;
+    - values so far from the law that the moments overflow (an unfilled ``torch.empty``: 1e300,
+      NaN, denormals), or that the rescaling over- or underflows, fail with a ``range`` check that
+      names the largest magnitude and its ratio to the law's spread.
+    """
+    k = _rescale_exponent(dist)
+    if k:
+        scaled_dist = _times(dist, k)
+        if scaled_dist is not None:
+            scaled = replace(sample, chunks=tuple(_ldexp_chunk(c, -k) for c in sample.chunks))
+            verdict = _guarded(scaled, scaled_dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance)
+            if any(c.name in ("finite", "degenerate") for c in verdict.failed):
+                # values so far from the law that rescaling overflowed or underflowed them: say so
+                return _out_of_range(sample, dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance)
+            return replace(verdict, distribution=dist)
+    return _guarded(sample, dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance, summary=summary)
+
+
+#: Laws whose scale is within 2^±SCALE_LIMIT are checked as given (their 4th moment fits a float).
+SCALE_LIMIT = 100
+
+
+def _rescale_exponent(dist: Distribution) -> int:
+    """``k`` with ``2^k`` ≈ the interquartile range of ``dist``, or 0 when no rescaling is needed."""
+    try:
+        q1, q3 = (float(q) for q in dist.ppf([0.25, 0.75]))
+        scale = q3 - q1 if q3 > q1 else max(abs(q1), abs(q3))
+    except (ArithmeticError, ValueError):
+        return 0
+    if not (math.isfinite(scale) and scale > 0):
+        return 0
+    k = math.frexp(scale)[1]
+    return k if abs(k) > SCALE_LIMIT else 0
+
+
+def _times(dist: Distribution, k: int) -> Distribution | None:
+    """The law of ``2^-k · X`` (same family), or None for a family not listed here."""
+    def f(x: float) -> float:
+        return math.ldexp(x, -k)
+
+    if isinstance(dist, Normal):
+        return Normal(f(dist.loc), f(dist.scale))
+    if isinstance(dist, Uniform):
+        return Uniform(f(dist.low), f(dist.high))
+    if isinstance(dist, TruncatedNormal):
+        return TruncatedNormal(f(dist.loc), f(dist.scale), f(dist.low), f(dist.high))
+    return None
+
+
+def _ldexp_chunk(chunk: Any, k: int) -> Any:
+    """``chunk · 2^k`` in its own dtype and device, in two exact steps (2^k alone may overflow)."""
+    half = k // 2
+    with np.errstate(over="ignore", under="ignore"):
+        return chunk * math.ldexp(1.0, half) * math.ldexp(1.0, k - half)
+
+
+def _guarded(sample: Sample, dist: Distribution, *, spec: Spec, info: SampleInfo, alpha: float,
+             tolerance: Tolerance | None, summary: Summary | None = None) -> Verdict:
+    try:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # extremes are judged by the checks
+            if summary is None:
+                summary = summarize(sample, dist)
+            return verify(summary, dist, spec=spec, sample=info, alpha=alpha, tolerance=tolerance)
+    except ArithmeticError:  # OverflowError, ZeroDivisionError, FloatingPointError
+        return _out_of_range(sample, dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance)
+
+
+def _largest_magnitude(sample: Sample) -> float:
+    largest = 0.0
+    for chunk in sample.chunks:
+        if hasattr(chunk, "detach"):
+            value = float(chunk.detach().abs().nan_to_num(nan=0.0).max().double().item())
+        else:
+            with np.errstate(invalid="ignore"):
+                value = float(np.nanmax(np.abs(np.asarray(chunk, dtype=np.float64)), initial=0.0))
+        largest = max(largest, value) if not math.isnan(value) else largest
+    return largest
+
+
+def _out_of_range(sample: Sample, dist: Distribution, *, spec: Spec, info: SampleInfo, alpha: float,
+                  tolerance: Tolerance | None) -> Verdict:
+    """The verdict on values whose moments overflow a float: FAIL, with the largest magnitude."""
+    largest = _largest_magnitude(sample)
+    q1, q3 = (float(q) for q in dist.ppf([0.25, 0.75]))
+    spread = max(q3 - q1, abs(q1), abs(q3))
+    ratio = largest / spread if spread > 0 and math.isfinite(largest / spread) else math.inf
+    check = CheckResult(
+        "range", ratio, 0.0,
+        f"values reach |x| = {largest:.3g}, {ratio:.3g}× the expected spread {spread:.3g}: out of any sensible "
+        f"range for {dist} (its statistics overflow a float); an unfilled buffer or a wrong scale?",
+        passed=False,
+    )
+    detectable = detectable_std_error(info.n, 3.0, alpha, m=1)
+    return Verdict(False, (check,), str(spec), dist, info, alpha, detectable, tolerance=tolerance, spec=spec)
