@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .errors import VerifierError
+from .report.terminal import COLOR_CHOICES, set_color
 
 __all__ = ["main", "COMMANDS", "build_parser", "UsageError", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE", "EXIT_INTERNAL",
            "EXIT_INTERRUPTED"]
@@ -86,11 +87,24 @@ class _PipeSafe:
         return getattr(self._stream, name)
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports errors in one line and exits 2."""
+    """argparse that reports errors in one line, suggests the closest name, and exits 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"verifier: error: {message} (see '{self.prog} --help')\n")
+        sys.stderr.write(f"verifier: error: {_did_you_mean(message)} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USAGE)
+
+
+def _did_you_mean(message: str) -> str:
+    """argparse's "invalid choice: 'chek' (choose from 'check', ...)" with "did you mean 'check'?"."""
+    import difflib
+    import re
+
+    m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if m is None:
+        return message
+    choices = re.findall(r"'([^']*)'", m.group(2)) or [c.strip() for c in m.group(2).split(",")]
+    close = difflib.get_close_matches(m.group(1), choices, n=1)
+    return f"{message}; did you mean {close[0]!r}?" if close else message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"verifier {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
+                        help="colour the terminal output: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR "
+                             "forces it), always or never")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         try:
@@ -133,6 +150,13 @@ def _error(message: str) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
+
+
+def _import_from_cwd() -> None:
+    """Modules in the working directory import as ``python -m`` would find them (a console script's
+    ``sys.path`` starts with its own folder, not the working directory)."""
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
 
 
 def _pin_paths(args: argparse.Namespace) -> None:
@@ -187,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
         args.debug = debug
         args.stdout = real_stdout
+        set_color(args.color)
+        _import_from_cwd()
         func = getattr(args, "func", None)
         if func is None:
             parser.print_help(sys.stderr)

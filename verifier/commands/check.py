@@ -11,12 +11,12 @@ from typing import Any
 
 from ..cli import UsageError
 from ..errors import ResourceError
+from ..report.terminal import use_color
 from ._common import (
     DEFAULT_MAX_BYTES,
     add_report_options,
     add_resource_options,
     emit,
-    is_tty,
     progress_bar,
     stdout_of,
 )
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         emit(args, render_markdown(results, title=title, command=command, seed=args.seed, alpha=alpha))
     else:
-        color = is_tty(stdout_of(args))
+        color = use_color(stdout_of(args))
         from ..report.text import colorize
 
         for i, v in enumerate(results):

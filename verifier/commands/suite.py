@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from ..cli import UsageError
+from ..report.terminal import use_color
 from ._common import add_report_options, emit, is_tty, progress_bar, stdout_of
 
 __all__ = ["register", "run"]
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         emit(args, render_markdown(results, title=title, command=command, seed=args.seed, alpha=alpha, notes=notes))
     else:
-        emit(args, render_text(results, color=is_tty(stdout_of(args)), summary=False))
+        emit(args, render_text(results, color=use_color(stdout_of(args)), summary=False))
         emit(args)
         emit(args, f"{summary_line(results)} (checks took {elapsed:.1f} s)")
     stdout_of(args).flush()
