@@ -1,4 +1,4 @@
-"""The command line: ``verifier check | suite | specs | audit | identify | compare``.
+"""The command line: ``verifier check | suite | specs | audit | identify | compare | propagate``.
 
 Each subcommand lives in ``verifier/commands/<name>.py`` and exposes ``register(subparsers)``,
 which adds its parser and sets ``func(args) -> int``. Modules not yet present are skipped.
@@ -18,7 +18,7 @@ from .errors import VerifierError
 
 __all__ = ["main", "COMMANDS", "build_parser", "UsageError"]
 
-COMMANDS = ["check", "suite", "specs", "audit", "identify", "compare"]
+COMMANDS = ["check", "suite", "specs", "audit", "identify", "compare", "propagate"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
