@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from verifier.cli import main  # noqa: E402
+from verifier.cli import main
 
 MODELS = textwrap.dedent("""
     import torch

@@ -9,9 +9,9 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-import verifier  # noqa: E402
-from verifier.errors import SourceError, SpecError  # noqa: E402
-from verifier.propagation import assert_propagates, json_schema, propagate  # noqa: E402
+import verifier
+from verifier.errors import SourceError, SpecError
+from verifier.propagation import assert_propagates, json_schema, propagate
 
 
 def mlp(init: str, depth: int, width: int, act: type | None = nn.ReLU, inplace: bool = False):

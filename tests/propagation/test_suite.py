@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from verifier.cli import main  # noqa: E402
-from verifier.suites import available_suites  # noqa: E402
-from verifier.suites import propagation as suite  # noqa: E402
+from verifier.cli import main
+from verifier.suites import available_suites
+from verifier.suites import propagation as suite
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from verifier.errors import SpecError
-from verifier.propagation.verdict import classify, log_t_interval, validate_confidence, validate_k
+from verifier.propagation.verdict import (
+    classify,
+    log_t_interval,
+    validate_confidence,
+    validate_k,
+)
 
 
 def test_interval_is_the_t_interval_of_the_logs() -> None:

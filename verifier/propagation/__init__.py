@@ -12,12 +12,41 @@ Modules: ``theory`` (laws, pure Python), ``verdict`` (intervals, pure numpy/scip
 
 from __future__ import annotations
 
-from .api import DEFAULT_BATCH, DEFAULT_SEEDS, assert_propagates, infer_input_shape, propagate
-from .result import SCHEMA, Direction, json_schema, Histogram, LayerResult, ParamResult, PropagationDiagnosis, PropagationReport
+from .api import (
+    DEFAULT_BATCH,
+    DEFAULT_SEEDS,
+    assert_propagates,
+    infer_input_shape,
+    propagate,
+)
+from .result import (
+    SCHEMA,
+    Direction,
+    Histogram,
+    LayerResult,
+    ParamResult,
+    PropagationDiagnosis,
+    PropagationReport,
+    json_schema,
+)
 from .verdict import DEFAULT_CONFIDENCE, DEFAULT_K, Interval, log_t_interval
 
 __all__ = [
-    "propagate", "assert_propagates", "infer_input_shape", "PropagationReport", "LayerResult", "ParamResult",
-    "Direction", "PropagationDiagnosis", "Histogram", "Interval", "log_t_interval", "SCHEMA", "json_schema",
-    "DEFAULT_K", "DEFAULT_CONFIDENCE", "DEFAULT_SEEDS", "DEFAULT_BATCH",
+    "DEFAULT_BATCH",
+    "DEFAULT_CONFIDENCE",
+    "DEFAULT_K",
+    "DEFAULT_SEEDS",
+    "SCHEMA",
+    "Direction",
+    "Histogram",
+    "Interval",
+    "LayerResult",
+    "ParamResult",
+    "PropagationDiagnosis",
+    "PropagationReport",
+    "assert_propagates",
+    "infer_input_shape",
+    "json_schema",
+    "log_t_interval",
+    "propagate",
 ]

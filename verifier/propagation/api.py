@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -14,10 +15,17 @@ from ._torch import require_torch
 from .diagnosis import diagnose_propagation
 from .recording import Recorder, SeedTrace
 from .result import Direction, Histogram, LayerResult, ParamResult, PropagationReport
-from .verdict import (DEFAULT_CONFIDENCE, DEFAULT_K, Interval, classify, log_t_interval, validate_confidence,
-                      validate_k)
+from .verdict import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_K,
+    Interval,
+    classify,
+    log_t_interval,
+    validate_confidence,
+    validate_k,
+)
 
-__all__ = ["propagate", "assert_propagates", "DEFAULT_SEEDS", "DEFAULT_BATCH", "CONV_SIDE"]
+__all__ = ["CONV_SIDE", "DEFAULT_BATCH", "DEFAULT_SEEDS", "assert_propagates", "propagate"]
 
 DEFAULT_SEEDS = 5
 DEFAULT_BATCH = 256
@@ -150,7 +158,7 @@ class _Mode:
         self.buffers = [(b, b.detach().clone()) for b in self.model.buffers()] if self.training else []
         self.model.train(self.training)
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         for m, flag in self.flags:
             m.training = flag
         with require_torch().no_grad():
@@ -308,7 +316,7 @@ def _direction(name: str, chain: list[str], per_seed: list[dict[str, float]], k:
     ratio = log_t_interval(ratios, confidence)
     per_layer = ratio.power(1.0 / (len(names) - 1))
     steps = []
-    for a, b in zip(names, names[1:]):
+    for a, b in itertools.pairwise(names):
         vals = [(s[a] / s[b]) if backward else (s[b] / s[a]) for s in per_seed if s[a] > 0 and s[b] > 0]
         est = float(np.exp(np.mean(np.log(vals)))) if vals else math.nan
         steps.append(((a if backward else b), est))
@@ -332,15 +340,15 @@ def _report(desc: str, rec: Recorder, traces: list[SeedTrace], seeds: tuple[int,
     rows: list[LayerResult] = []
     for i, name in enumerate(rec.order):
         info = rec.info[name]
-        per = [t.forward.get(name) for t in traces]
+        per: list[Any] = [t.forward.get(name) for t in traces]
         if any(p is None for p in per):
             notes.append(f"{name!r} did not run in every seed; left out")
             continue
 
-        def col(key: str) -> list[Any]:
-            return [p[key] for p in per]  # type: ignore[index]
+        def col(key: str, per: list[Any] = per) -> list[Any]:
+            return [p[key] for p in per]
 
-        def ratio(obs: str, pred: str) -> Interval | None:
+        def ratio(obs: str, pred: str, col: Any = col) -> Interval | None:
             o, q = col(obs), col(pred)
             if any(v is None for v in o + q) or any(v == 0 for v in q):
                 return None

@@ -20,10 +20,10 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._torch import block_partials, combine, first_tensor, tensor_sums
+from ._torch import block_partials, combine, first_tensor, one_thread, tensor_sums
 from .theory import IDENTITY_LIKE, Law, law_for
 
-__all__ = ["Recorder", "module_kind", "SATURATING", "RECTIFYING"]
+__all__ = ["RECTIFYING", "SATURATING", "Recorder", "module_kind"]
 
 #: Activations that saturate and the test on their output (|tanh| > 0.99, sigmoid within 0.01 of 0 or 1).
 SATURATING = {"Tanh": "|y| > 0.99", "Hardtanh": "|y| ≥ max_val", "Sigmoid": "y < 0.01 or y > 0.99"}
@@ -45,6 +45,11 @@ def module_kind(module: Any) -> str:
     return "other"
 
 
+#: Values per call that go into the histograms: the first ones of the output, i.e. whole examples
+#: (independent draws), so the histogram is that of a random subset; moments use every value.
+HIST_VALUES = 1 << 16
+
+
 class _Hist:
     """Fixed-bin histogram with under/overflow; the range is set by the first tensor it sees."""
 
@@ -55,8 +60,8 @@ class _Hist:
     def add(self, x: Any, mean: float | None = None, std: float | None = None) -> None:
         import torch
 
-        v = x.detach()
-        if not v.dtype == torch.float32:
+        v = x.detach().reshape(-1)[:HIST_VALUES]
+        if v.dtype != torch.float32:
             v = v.float()
         if self.bounds is None:
             m = float(v.mean()) if mean is None else mean
@@ -75,7 +80,7 @@ class _Hist:
         if self.counts is None or self.bounds is None:
             return None
         lo, hi = self.bounds
-        c = [int(round(x)) for x in self.counts.double().cpu().tolist()]
+        c = [round(x) for x in self.counts.double().cpu().tolist()]
         return {"low": lo, "high": hi, "counts": c[1:-1], "underflow": c[0], "overflow": c[-1]}
 
 
@@ -99,8 +104,8 @@ class _Call:
 class SeedTrace:
     """Per-module values of one seed (floats; ``None`` where not defined)."""
 
-    forward: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    params: dict[str, dict[str, float]] = field(default_factory=dict)
+    forward: dict[str, dict[str, Any]] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
     input_second: float = math.nan
     output_shape: tuple[int, ...] = ()
 
@@ -125,8 +130,15 @@ class Recorder:
         handles: list[Any] = []
         weight_stats: dict[str, tuple[float, float]] = {}
 
-        def forward_hook(name: str, module: Any):  # noqa: ANN202
+        def forward_hook(name: str, module: Any):
             def hook(mod: Any, args: Any, output: Any) -> None:
+                if output_on_cpu(output):
+                    with one_thread():
+                        record(mod, args, output)
+                else:
+                    record(mod, args, output)
+
+            def record(mod: Any, args: Any, output: Any) -> None:
                 out = first_tensor(output)
                 if out is None:
                     return
@@ -264,7 +276,9 @@ class Recorder:
             nxt = calls[i + 1]
             if nxt.input_from != i or nxt.law is None or gsec[i + 1] is None:
                 continue
-            base = bwd_chain[i + 1] if bwd_chain[i + 1] is not None else gsec[i + 1]
+            base = bwd_chain[i + 1]
+            base = base if base is not None else gsec[i + 1]
+            assert base is not None
             bwd_chain[i] = nxt.law.backward(base)
             bwd_local[i] = nxt.law.backward(gsec[i + 1])  # type: ignore[arg-type]
         agg: dict[str, dict[str, Any]] = {}
@@ -309,13 +323,22 @@ class Recorder:
             trace.forward[name] = row
 
 
-def _grad_hook(call: _Call, hist: _Hist):  # noqa: ANN202
+def _grad_hook(call: _Call, hist: _Hist):
     def hook(grad: Any) -> None:
-        call.grads.append(block_partials(grad))
-        hist.add(grad)
-        return None
+        if grad.device.type == "cpu":
+            with one_thread():
+                call.grads.append(block_partials(grad))
+                hist.add(grad)
+        else:
+            call.grads.append(block_partials(grad))
+            hist.add(grad)
 
     return hook
+
+
+def output_on_cpu(output: Any) -> bool:
+    t = first_tensor(output)
+    return t is not None and t.device.type == "cpu"
 
 
 def _weight_moments(module: Any) -> tuple[float, float]:
@@ -343,4 +366,4 @@ def _activation_bounds(module: Any) -> tuple[float, float] | None:
     return None
 
 
-__all__ += ["SeedTrace", "IDENTITY_LIKE"]
+__all__ += ["IDENTITY_LIKE", "SeedTrace"]

@@ -12,8 +12,16 @@ from typing import Any
 from ..errors import SpecError
 from .verdict import Interval
 
-__all__ = ["SCHEMA", "json_schema", "Histogram", "LayerResult", "ParamResult", "Direction", "PropagationDiagnosis",
-           "PropagationReport"]
+__all__ = [
+    "SCHEMA",
+    "Direction",
+    "Histogram",
+    "LayerResult",
+    "ParamResult",
+    "PropagationDiagnosis",
+    "PropagationReport",
+    "json_schema",
+]
 
 #: The JSON document's ``schema`` (validated by ``verifier/schemas/propagation.schema.json``).
 SCHEMA = "verifier.propagation/1"

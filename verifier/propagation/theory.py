@@ -53,7 +53,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Law", "law_for", "conv_tap_fraction", "conv_backward_reads", "IDENTITY_LIKE"]
+__all__ = ["IDENTITY_LIKE", "Law", "conv_backward_reads", "conv_tap_fraction", "law_for"]
 
 #: Modules that pass their input through unchanged in eval mode (second moment and gradient kept).
 IDENTITY_LIKE = ("Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Flatten", "Unflatten")
@@ -79,7 +79,7 @@ class Law:
 
 
 def _pairs(x: int | Sequence[int], d: int) -> tuple[int, ...]:
-    return tuple(x) if isinstance(x, (tuple, list)) else (int(x),) * d
+    return tuple(int(v) for v in x) if isinstance(x, (tuple, list)) else (int(x),) * d  # type: ignore[arg-type]
 
 
 def _taps_1d(length: int, k: int, stride: int, pad: int, dil: int) -> tuple[float, float, int]:

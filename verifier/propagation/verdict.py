@@ -39,8 +39,15 @@ import numpy as np
 
 from ..errors import SpecError
 
-__all__ = ["DEFAULT_K", "DEFAULT_CONFIDENCE", "Interval", "log_t_interval", "classify", "validate_k",
-           "validate_confidence"]
+__all__ = [
+    "DEFAULT_CONFIDENCE",
+    "DEFAULT_K",
+    "Interval",
+    "classify",
+    "log_t_interval",
+    "validate_confidence",
+    "validate_k",
+]
 
 DEFAULT_K = 2.0
 DEFAULT_CONFIDENCE = 0.95

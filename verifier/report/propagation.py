@@ -12,8 +12,15 @@ from typing import Any
 
 from tabulate import tabulate
 
-__all__ = ["render_text", "render_markdown", "render_html", "write_propagation_reports", "layer_rows",
-           "fmt_interval", "FILENAMES"]
+__all__ = [
+    "FILENAMES",
+    "fmt_interval",
+    "layer_rows",
+    "render_html",
+    "render_markdown",
+    "render_text",
+    "write_propagation_reports",
+]
 
 FILENAMES = {"json": "propagation.json", "md": "propagation.md", "html": "propagation.html"}
 _HEAD = ("#", "layer", "type", "var [CI]", "predicted", "obs/pred [CI]", "grad var [CI]", "grad obs/pred",
@@ -37,7 +44,7 @@ def fmt_interval(iv: Any, digits: int = 3) -> str:
 
 def layer_rows(report: Any) -> list[tuple[str, ...]]:
     """One row per recorded layer (chain layers marked with ``*``)."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     chain = set(report.chain)
     for r in report.layers:
         ext = (f"{r.saturated:.1%} sat" if r.saturated is not None else f"{r.dead:.1%} dead" if r.dead is not None
@@ -55,9 +62,9 @@ def _direction_line(d: Any) -> str:
 def render_text(report: Any) -> str:
     """A plain-text report: headline, the two directions, the diagnosis, the per-layer table."""
     lines = [report.headline(),
-             f"  seeds {', '.join(map(str, report.seeds))}; batch {report.batch}; input shape "
-             f"{'×'.join(map(str, report.input_shape)) if report.input_shape else '—'}; resampled per seed: "
-             f"{report.resampled}; {report.mode} mode on {report.device}",
+             (f"  seeds {', '.join(map(str, report.seeds))}; batch {report.batch}; input shape "
+              f"{'×'.join(map(str, report.input_shape)) if report.input_shape else '—'}; resampled per seed: "
+              f"{report.resampled}; {report.mode} mode on {report.device}"),
              "  " + _direction_line(report.forward), "  " + _direction_line(report.backward)]
     if report.diagnosis.short != "ok":
         lines.append(f"  diagnosis {report.diagnosis.short}: {report.diagnosis.text}")
@@ -80,9 +87,9 @@ def render_markdown(report: Any, *, level: int = 2) -> str:
     h = "#" * level
     d = report.diagnosis
     lines = [f"{h} {_esc(report.headline())}", "",
-             f"Seeds {', '.join(map(str, report.seeds))}, batch {report.batch}, input shape "
-             f"{'×'.join(map(str, report.input_shape)) if report.input_shape else '—'}, resampled per seed: "
-             f"{report.resampled}, {report.mode} mode.", "",
+             (f"Seeds {', '.join(map(str, report.seeds))}, batch {report.batch}, input shape "
+              f"{'×'.join(map(str, report.input_shape)) if report.input_shape else '—'}, resampled per seed: "
+              f"{report.resampled}, {report.mode} mode."), "",
              "| direction | status | ratio first→last [CI] | per layer [CI] | first → last |", "|---|---|---|---|---|"]
     for x in (report.forward, report.backward):
         lines.append(f"| {x.direction} | {x.status} | {fmt_interval(x.ratio)} | {fmt_interval(x.per_layer)} | "
@@ -94,8 +101,8 @@ def render_markdown(report: Any, *, level: int = 2) -> str:
     lines += [""] + [f"- {_esc(n)}" for n in report.notes]
     lines += ["", "| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
     lines += ["| " + " | ".join(_esc(c) for c in row) + " |" for row in layer_rows(report)]
-    lines += ["", f"`*` chain layers. Intervals: {report.confidence:.0%} Student t on the log of the per-seed "
-                  "values. *predicted*: E[y²] chained from the input by the theory; — where the chain restarts."]
+    lines += ["", (f"`*` chain layers. Intervals: {report.confidence:.0%} Student t on the log of the per-seed "
+                   "values. *predicted*: E[y²] chained from the input by the theory; — where the chain restarts.")]
     return "\n".join(lines) + "\n"
 
 
@@ -108,9 +115,9 @@ def render_html(reports: Sequence[Any], *, title: str, command: str | None = Non
 
     e = _html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title>",
-             "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
-             "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}.fail{color:#b00}"
-             ".pass{color:#070}img{max-width:100%}</style></head><body>", f"<h1>{e(title)}</h1>"]
+             ("<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
+              "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}.fail{color:#b00}"
+              ".pass{color:#070}img{max-width:100%}</style></head><body>"), f"<h1>{e(title)}</h1>"]
     if command:
         parts.append(f"<p><code>{e(command)}</code></p>")
     for i, rep in enumerate(reports):

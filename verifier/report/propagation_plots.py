@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["report_pngs", "suite_figures", "have_matplotlib"]
+__all__ = ["have_matplotlib", "report_pngs", "suite_figures"]
 
 
 def have_matplotlib() -> bool:

@@ -28,8 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TITLE", "Experiment", "ExperimentResult", "experiments", "run", "run_suite_command", "tanh_mlp",
-           "relu_mlp", "SUITE_SCHEMA"]
+__all__ = [
+    "SUITE_SCHEMA",
+    "TITLE",
+    "Experiment",
+    "ExperimentResult",
+    "experiments",
+    "relu_mlp",
+    "run",
+    "run_suite_command",
+    "tanh_mlp",
+]
 
 TITLE = "Signal propagation: the seed experiments of Glorot & Bengio (2010) and He et al. (2015)"
 SUITE_SCHEMA = "verifier.propagation-suite/1"
@@ -212,8 +221,8 @@ def markdown(results: list[ExperimentResult], command: str, figures: list[str]) 
     from ..report.propagation import render_markdown
 
     lines = [f"# {TITLE}", "", f"`{command}`", "",
-             "Each experiment states what the paper predicts; *holds* is judged from the measured 95 % "
-             "intervals over independent seeds (weights, inputs and output gradients redrawn per seed).", "",
+             ("Each experiment states what the paper predicts; *holds* is judged from the measured 95 % "
+              "intervals over independent seeds (weights, inputs and output gradients redrawn per seed)."), "",
              "| experiment | claim | holds | evidence |", "|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r.experiment.title} ({r.experiment.source}) | {r.experiment.claim} | "
@@ -222,10 +231,15 @@ def markdown(results: list[ExperimentResult], command: str, figures: list[str]) 
     for f in figures:
         lines += [f"![{f}]({f})", ""]
     for r in results:
-        lines += [f"## {r.experiment.title}", "", f"*Claim ({r.experiment.source}):* {r.experiment.claim}. "
-                  f"**{'Holds' if r.holds else 'Does not hold'}:** {r.evidence}.", "",
+        lines += [f"## {r.experiment.title}", "", (f"*Claim ({r.experiment.source}):* {r.experiment.claim}. "
+                                                   f"**{'Holds' if r.holds else 'Does not hold'}:** {r.evidence}."), "",
                   render_markdown(r.report, level=3)]
     return "\n".join(lines)
+
+
+def _section(r: ExperimentResult) -> str:
+    e = r.experiment
+    return f"Claim ({e.source}): {e.claim}. {'Holds' if r.holds else 'DOES NOT HOLD'}: {r.evidence}."
 
 
 def run_suite_command(args: argparse.Namespace) -> int:
@@ -246,9 +260,7 @@ def run_suite_command(args: argparse.Namespace) -> int:
         write_propagation_reports([r.report for r in results], out, title=TITLE, command=command,
                                   document=document(results, command),
                                   markdown=markdown(results, command, [p.name for p in figures]),
-                                  sections=[(r.experiment.title, f"Claim ({r.experiment.source}): {r.experiment.claim}. "
-                                             f"{'Holds' if r.holds else 'DOES NOT HOLD'}: {r.evidence}.")
-                                            for r in results])
+                                  sections=[(r.experiment.title, _section(r)) for r in results])
         print(f"reports written to {out}/", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(document(results, command), indent=2, ensure_ascii=False, allow_nan=False))
