@@ -62,3 +62,14 @@ def test_bad_arguments() -> None:
         validate_k(1.0)
     with pytest.raises(SpecError):
         validate_confidence(1.0)
+
+
+def test_without_torch_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from verifier.errors import SourceError
+    from verifier.propagation import propagate
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(SourceError, match=r"needs torch; pip install 'verifier\[torch\]'"):
+        propagate("pkg.mod:build")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as _html
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,15 @@ def render_html(reports: Sequence[Any], *, title: str, command: str | None = Non
     return "\n".join(parts)
 
 
+_NUMBERS = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*|null)(?:,\s*(?:-?[0-9][0-9.eE+-]*|null))*)\s*\]")
+
+
+def dumps_compact(doc: Any) -> str:
+    """JSON indented by 2, with lists of numbers (histogram counts, per-seed values) on one line."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    return _NUMBERS.sub(lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text)
+
+
 def write_propagation_reports(reports: Sequence[Any], out_dir: str | Path, *, title: str, command: str | None = None,
                               formats: Sequence[str] = ("json", "md", "html"), document: dict[str, Any] | None = None,
                               markdown: str | None = None, sections: Sequence[tuple[str, str]] = ()) -> list[Path]:
@@ -161,7 +171,7 @@ def write_propagation_reports(reports: Sequence[Any], out_dir: str | Path, *, ti
     for fmt in formats:
         if fmt == "json":
             doc = document if document is not None else reports[0].to_dict()
-            text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+            text = dumps_compact(doc) + "\n"
         elif fmt == "md":
             text = markdown if markdown is not None else (f"# {title}\n\n" + (f"`{command}`\n\n" if command else "")
                                                           + "\n".join(render_markdown(r) for r in reports))
