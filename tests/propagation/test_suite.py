@@ -32,6 +32,9 @@ def test_glorot_standard_init_shrinks_the_activations_layer_after_layer(results)
     assert all(hi < lo for lo, hi in zip(lows, variances[1:]))  # every layer's interval below the previous one
     assert r.backward.status == "vanishing"
     assert "Xavier" in r.diagnosis.hint
+    # Glorot & Bengio's eq. 14: the weight-gradient variance is the same at every layer
+    wv = [p.grad_var.estimate for p in r.params if len(p.shape) == 2]
+    assert len(wv) == 5 and max(wv) / min(wv) < 1.3
 
 
 def test_glorot_normalized_init_keeps_the_gradients_level(results) -> None:
