@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .diagnosis import Diagnosis, diagnose
     from .identification import Identification, Match, identify
     from .auditing import AuditReport, audit
+    from .propagation import PropagationReport, propagate
     from .sources import Sample
     from .stats.checks import CheckResult, Effect
     from .stats.tolerance import Tolerance
@@ -67,6 +68,7 @@ _LAZY = {
     **dict.fromkeys(("Diagnosis", "diagnose"), ".diagnosis"),
     **dict.fromkeys(("Identification", "Match", "identify"), ".identification"),
     **dict.fromkeys(("AuditReport", "audit"), ".auditing"),
+    **dict.fromkeys(("PropagationReport", "propagate"), ".propagation"),
     "Sample": ".sources",
     **dict.fromkeys(("CheckResult", "Effect"), ".stats.checks"),
     "Tolerance": ".stats.tolerance",
@@ -104,6 +106,8 @@ __all__ = [
     "assert_conforms",
     "audit",
     "AuditReport",
+    "propagate",
+    "PropagationReport",
     "identify",
     "Identification",
     "Match",

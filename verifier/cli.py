@@ -1,4 +1,4 @@
-"""The command line: ``verifier check | suite | specs | audit | identify | compare``.
+"""The command line: ``verifier check | suite | specs | audit | identify | compare | propagate``.
 
 Each subcommand lives in ``verifier/commands/<name>.py`` and exposes ``register(subparsers)``,
 which adds its parser and sets ``func(args) -> int``. Modules not yet present are skipped.
@@ -27,7 +27,7 @@ from .report.terminal import COLOR_CHOICES, set_color
 __all__ = ["main", "COMMANDS", "build_parser", "UsageError", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE", "EXIT_INTERNAL",
            "EXIT_INTERRUPTED"]
 
-COMMANDS = ["check", "suite", "specs", "audit", "identify", "compare"]
+COMMANDS = ["check", "suite", "specs", "audit", "identify", "compare", "propagate"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 

@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if args.alpha is not None and not 0.0 < args.alpha < 1.0:
         raise UsageError(f"--alpha {args.alpha!r} must be between 0 and 1, e.g. 1e-4")
     module = _load(args.name)
+    custom = getattr(module, "run_suite_command", None)
+    if custom is not None:  # a suite with its own kind of report (e.g. propagation)
+        return int(custom(args))
     if args.out is None:
         args.out = f"{DEFAULT_OUT}/{args.name}"
     interactive = args.format == "text" and is_tty(sys.stderr)

@@ -14,6 +14,7 @@ schema                 produced by
 ``verifier.identify/1`` ``verifier identify --format json``, ``Identification.to_dict()``
 ``verifier.compare/1`` ``verifier compare --format json``, ``Comparison.to_dict()``
 ``verifier.specs/1``   ``verifier specs --format json``
+``verifier.propagation/1`` ``verifier propagate --format json``, ``PropagationReport.to_dict()``
 =====================  ============================================================================
 """
 
@@ -34,6 +35,7 @@ KINDS: dict[str, str] = {
     "verifier.identify/1": "identify.schema.json",
     "verifier.compare/1": "compare.schema.json",
     "verifier.specs/1": "specs.schema.json",
+    "verifier.propagation/1": "propagation.schema.json",
 }
 
 

@@ -1,0 +1,399 @@
+"""``verifier.propagate``: record a model's signal through depth, beside the theory, with a verdict."""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import SourceError, SpecError
+from ._torch import require_torch
+from .diagnosis import diagnose_propagation
+from .recording import Recorder, SeedTrace
+from .result import Direction, Histogram, LayerResult, ParamResult, PropagationReport
+from .verdict import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_K,
+    Interval,
+    classify,
+    log_t_interval,
+    validate_confidence,
+    validate_k,
+)
+
+__all__ = ["CONV_SIDE", "DEFAULT_BATCH", "DEFAULT_SEEDS", "assert_propagates", "propagate"]
+
+DEFAULT_SEEDS = 5
+DEFAULT_BATCH = 256
+#: Spatial size used when the input shape of a convolutional model is inferred.
+CONV_SIDE = 32
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
+
+
+# ---- arguments ---------------------------------------------------------------------------
+def _seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
+    if isinstance(seeds, bool):
+        raise SpecError(f"seeds must be an int or a sequence of ints, got {seeds!r}")
+    if isinstance(seeds, int):
+        out = tuple(range(seeds))
+    else:
+        try:
+            out = tuple(int(s) for s in seeds)
+        except (TypeError, ValueError):
+            raise SpecError(f"seeds must be an int or a sequence of ints, got {seeds!r}") from None
+    if len(out) < 2 or len(set(out)) != len(out):
+        raise SpecError(f"need at least 2 distinct seeds for an interval, got {seeds!r}; e.g. seeds=5")
+    return out
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise SpecError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    try:
+        out = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise SpecError(f"input_shape must be a tuple of positive ints (without the batch), got {shape!r}") from None
+    if not out or any(s < 1 for s in out):
+        raise SpecError(f"input_shape must be a tuple of positive ints (without the batch), got {shape!r}")
+    return out
+
+
+# ---- the model ---------------------------------------------------------------------------
+def _resolve(model: Any) -> tuple[str, Any, str]:
+    from ..auditing.model import _resolve as resolve
+
+    kind, obj, desc = resolve(model)
+    if kind == "state_dict":
+        raise SourceError(f"{desc} is a state dict; propagation needs a model: an nn.Module, a factory or an "
+                          "import string naming one")
+    return kind, obj, desc
+
+
+def _build(factory: Callable[[], Any], seed: int, desc: str) -> Any:
+    torch = require_torch()
+    from ..auditing.model import _call_factory
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _call_factory(factory, desc)
+
+
+def infer_input_shape(model: Any) -> tuple[tuple[int, ...], str | None]:
+    """The input shape (without the batch) from the first module with parameters, and a note."""
+    for name, mod in model.named_modules():
+        if not any(p is not None for p in mod._parameters.values()):
+            continue
+        t = type(mod).__name__
+        if t == "Linear":
+            return (int(mod.in_features),), None
+        if t in ("Conv1d", "Conv2d", "Conv3d"):
+            d = int(t[4])
+            return (int(mod.in_channels),) + (CONV_SIDE,) * d, (
+                f"input shape inferred from {name or t!r}: {mod.in_channels} channels, spatial size {CONV_SIDE} "
+                "(pass input_shape= to choose)")
+        raise SourceError(f"cannot infer the input shape of a model whose first layer is {t} ({name or t!r}); "
+                          "pass input_shape=(...) without the batch dimension, or inputs=")
+    raise SourceError("cannot infer the input shape of a model without parameters; pass input_shape=(...) "
+                      "without the batch dimension, or inputs=")
+
+
+def _select(model: Any, layers: Any) -> list[tuple[str, Any]]:
+    mods = [(n, m) for n, m in model.named_modules()]
+    if layers is None:
+        out = [(n or type(m).__name__, m) for n, m in mods
+               if type(m).__name__ not in _CONTAINERS
+               and (not any(True for _ in m.children()) or any(p is not None for p in m._parameters.values()))]
+        if not out:
+            raise SourceError("the model has no modules to record; pass layers= naming modules")
+        return out
+    torch = require_torch()
+    if isinstance(layers, str):
+        layers = [layers]
+    if isinstance(layers, type) or (isinstance(layers, tuple) and layers and all(isinstance(t, type) for t in layers)):
+        out = [(n or type(m).__name__, m) for n, m in mods if isinstance(m, layers)]
+    else:
+        pats = list(layers)
+        if not all(isinstance(p, str) for p in pats):
+            raise SpecError("layers must be module-name patterns (e.g. ['layer*', 'fc']) or module types")
+        out = [(n, m) for n, m in mods if n and any(fnmatch.fnmatchcase(n, p) for p in pats)]
+    if not out:
+        names = ", ".join(n for n, _ in mods[1:8] if n)
+        raise SpecError(f"layers={layers!r} matches no module; module names are like: {names}")
+    del torch
+    return out
+
+
+def _device_of(model: Any) -> Any:
+    torch = require_torch()
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def _float_dtype(model: Any) -> Any:
+    torch = require_torch()
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
+
+
+class _Mode:
+    """Set eval (or train) mode on every module and restore the flags (and, in train mode, the
+    buffers, e.g. BatchNorm running statistics) afterwards."""
+
+    def __init__(self, model: Any, training: bool) -> None:
+        self.model, self.training = model, training
+
+    def __enter__(self) -> None:
+        self.flags = [(m, m.training) for m in self.model.modules()]
+        self.buffers = [(b, b.detach().clone()) for b in self.model.buffers()] if self.training else []
+        self.model.train(self.training)
+
+    def __exit__(self, *exc: object) -> None:
+        for m, flag in self.flags:
+            m.training = flag
+        with require_torch().no_grad():
+            for b, saved in self.buffers:
+                b.copy_(saved)
+
+
+# ---- the API -----------------------------------------------------------------------------
+def propagate(
+    model: Any,
+    inputs: Any = None,
+    *,
+    input_shape: Sequence[int] | None = None,
+    batch: int = DEFAULT_BATCH,
+    seeds: int | Sequence[int] = DEFAULT_SEEDS,
+    layers: Any = None,
+    k: float = DEFAULT_K,
+    confidence: float = DEFAULT_CONFIDENCE,
+    device: Any = None,
+    training: bool = False,
+    bins: int = 64,
+) -> PropagationReport:
+    """Measure how the variance of activations and gradients travels through ``model`` at init.
+
+    For each seed: a batch of inputs (``N(0, 1)`` of ``input_shape`` unless ``inputs`` is given) goes
+    forward, then a unit-variance random gradient ``∂L/∂output ~ N(0, 1)`` goes backward (with
+    ``torch.autograd.grad``, so no ``.grad`` is touched). Hooks reduce every recorded module's output
+    and its gradient on the fly (mean, variance in float64, a fixed-bin histogram, the fraction of
+    saturated or dead units) and the variance of every parameter's gradient. The theory of
+    :mod:`verifier.propagation.theory` predicts each second moment; the verdict of
+    :mod:`verifier.propagation.verdict` bounds the first-to-last variance ratio, forward and backward,
+    with a t-interval over seeds.
+
+    Parameters
+    ----------
+    model : nn.Module, factory or import string
+        A module instance (its weights are fixed: seeds vary the inputs and output gradients only),
+        or a zero-argument factory / class / import string (``"pkg.mod:build"``): rebuilt under
+        ``torch.manual_seed(seed)`` for every seed, so the intervals cover the weight draw too.
+    inputs : tensor or callable, optional
+        Real inputs, used as the batch for every seed, or ``f(seed) -> tensor``.
+    input_shape : tuple of int, optional
+        The shape of one example (no batch dimension); inferred from a first ``Linear``/``Conv``.
+    batch, seeds : int
+        Examples per batch; the number of seeds (or the seeds themselves, at least 2).
+    layers : patterns or types, optional
+        Module-name globs (``"layer*"``) or module types to record; by default every leaf module and
+        every module owning parameters. The chain judged is the recorded modules with weights (all
+        recorded modules if fewer than two have weights), in the order they run.
+    k : float
+        Tolerance: variance kept within ``[1/k, k]`` over the chain (default 2; see
+        :mod:`verifier.propagation.verdict` for why).
+    confidence : float
+        Level of the t-intervals (default 0.95).
+    device : str or torch.device, optional
+        Where factories are built and inputs drawn (``'cuda'``); a module instance stays where it is.
+    training : bool
+        Run in train mode (BatchNorm batch statistics, dropout); buffers are restored afterwards.
+
+    Returns
+    -------
+    PropagationReport
+
+    Raises
+    ------
+    SourceError
+        No torch; a model that cannot be built or run on the inputs; an input shape that cannot be
+        inferred; a model that is not differentiable.
+    SpecError
+        Bad arguments (seeds, batch, k, confidence, layers).
+    """
+    torch = require_torch()
+    seed_list = _seeds(seeds)
+    batch = _positive_int(batch, "batch")
+    bins = _positive_int(bins, "bins")
+    k = validate_k(k)
+    confidence = validate_confidence(confidence)
+    shape = _shape(input_shape) if input_shape is not None else None
+    kind, obj, desc = _resolve(model)
+    notes: list[str] = []
+    dev = torch.device(device) if device is not None else None
+
+    def model_for(seed: int) -> Any:
+        if kind == "module":
+            if dev is not None and _device_of(obj) != dev:
+                raise SourceError(f"the model is on {_device_of(obj)}, not {dev}; move it first, or pass a factory")
+            return obj
+        m = _build(obj, seed, desc)
+        return m.to(dev) if dev is not None else m
+
+    recorder: Recorder | None = None
+    traces: list[SeedTrace] = []
+    input_desc: tuple[int, ...] | None = shape
+    for seed in seed_list:
+        m = model_for(seed)
+        mdev, mdtype = _device_of(m), _float_dtype(m)
+        if recorder is None:
+            recorder = Recorder(_select(m, layers), bins=bins)
+        elif kind == "factory":
+            recorder.entries = _select(m, layers)
+        x = _inputs(torch, m, inputs, shape, batch, seed, mdev, mdtype, notes)
+        input_desc = tuple(x.shape[1:])
+        with torch.random.fork_rng(devices=[mdev] if mdev.type == "cuda" else []), _Mode(m, training):
+            traces.append(recorder.run(m, x, grad_seed=10_000_019 + seed))
+        del x
+    assert recorder is not None
+    if kind == "module":
+        notes.append("a module instance: its weights are fixed, so the intervals cover inputs and output gradients "
+                     "only; pass a factory to resample the weights too")
+    return _report(desc, recorder, traces, seed_list, batch, input_desc, k, confidence,
+                   "weights, inputs and output gradients" if kind == "factory" else "inputs and output gradients",
+                   "train" if training else "eval", str(dev or _device_of(obj if kind == "module" else m)), notes)
+
+
+def _inputs(torch: Any, model: Any, inputs: Any, shape: tuple[int, ...] | None, batch: int, seed: int, dev: Any,
+            dtype: Any, notes: list[str]) -> Any:
+    if inputs is not None:
+        x = inputs(seed) if callable(inputs) and not isinstance(inputs, torch.Tensor) else inputs
+        x = torch.as_tensor(x)
+        if x.device != dev:
+            x = x.to(dev)
+        if x.is_floating_point():
+            x = x.detach().to(dtype).requires_grad_(True)
+        return x
+    if shape is None:
+        shape, note = infer_input_shape(model)
+        if note and note not in notes:
+            notes.append(note)
+    gen = torch.Generator(device=dev).manual_seed(int(seed))
+    return torch.randn((batch, *shape), generator=gen, device=dev, dtype=dtype).requires_grad_(True)
+
+
+def _hist(h: Any) -> Histogram | None:
+    r = h.result() if h is not None else None
+    return None if r is None else Histogram(r["low"], r["high"], tuple(r["counts"]), r["underflow"], r["overflow"])
+
+
+def _iv(values: list[float | None], confidence: float) -> Interval | None:
+    if not values or any(v is None for v in values):
+        return None
+    return log_t_interval([float(v) for v in values], confidence)  # type: ignore[arg-type]
+
+
+def _direction(name: str, chain: list[str], per_seed: list[dict[str, float]], k: float, confidence: float,
+               backward: bool) -> Direction:
+    names = [n for n in chain if all(n in s and s[n] is not None for s in per_seed)]
+    if len(names) < 2:
+        raise SourceError(f"fewer than two layers of the chain have a {'gradient' if backward else 'variance'} in "
+                          "every seed; nothing to compare over depth (pass layers= to choose modules)")
+    first, last = names[0], names[-1]
+    if backward:
+        ratios = [s[first] / s[last] if s[last] > 0 else math.inf for s in per_seed]
+    else:
+        ratios = [s[last] / s[first] if s[first] > 0 else math.inf for s in per_seed]
+    ratio = log_t_interval(ratios, confidence)
+    per_layer = ratio.power(1.0 / (len(names) - 1))
+    steps = []
+    for a, b in itertools.pairwise(names):
+        vals = [(s[a] / s[b]) if backward else (s[b] / s[a]) for s in per_seed if s[a] > 0 and s[b] > 0]
+        est = float(np.exp(np.mean(np.log(vals)))) if vals else math.nan
+        steps.append(((a if backward else b), est))
+    worst = max(steps, key=lambda t: abs(math.log(t[1])) if t[1] > 0 and math.isfinite(t[1]) else math.inf)[0]
+    first_outside = None
+    order = list(reversed(names)) if backward else names
+    ref = order[0]
+    for n in order[1:]:
+        vals = [s[n] / s[ref] for s in per_seed if s[ref] > 0 and s[n] > 0]
+        r = float(np.exp(np.mean(np.log(vals)))) if vals else 0.0
+        if not (1 / k <= r <= k):
+            first_outside = n
+            break
+    return Direction(name, first, last, len(names), ratio, per_layer, classify(ratio, k), tuple(steps), worst,
+                     first_outside)
+
+
+def _report(desc: str, rec: Recorder, traces: list[SeedTrace], seeds: tuple[int, ...], batch: int,
+            input_shape: tuple[int, ...] | None, k: float, confidence: float, resampled: str, mode: str, device: str,
+            notes: list[str]) -> PropagationReport:
+    rows: list[LayerResult] = []
+    for i, name in enumerate(rec.order):
+        info = rec.info[name]
+        per: list[Any] = [t.forward.get(name) for t in traces]
+        if any(p is None for p in per):
+            notes.append(f"{name!r} did not run in every seed; left out")
+            continue
+
+        def col(key: str, per: list[Any] = per) -> list[Any]:
+            return [p[key] for p in per]
+
+        def ratio(obs: str, pred: str, col: Any = col) -> Interval | None:
+            o, q = col(obs), col(pred)
+            if any(v is None for v in o + q) or any(v == 0 for v in q):
+                return None
+            return log_t_interval([a / b for a, b in zip(o, q)], confidence)
+
+        extreme = col("extreme")
+        ext = float(np.mean(extreme)) if all(e is not None for e in extreme) else None
+        preds = col("pred_chain")
+        gpreds = col("grad_pred_chain")
+        gains = col("fwd_gain")
+        rows.append(LayerResult(
+            index=i, name=name, type=info["type"], kind=info["kind"], shape=tuple(info["shape"]), law=per[0]["law"],
+            mean=float(np.mean(col("mean"))), var=log_t_interval(col("var"), confidence),
+            second=float(np.mean(col("second"))),
+            predicted=float(np.mean(preds)) if all(p is not None for p in preds) else None,
+            ratio=ratio("second", "pred_chain"), ratio_local=ratio("second", "pred_local"),
+            grad_var=_iv(col("grad_var"), confidence),
+            grad_predicted=float(np.mean(gpreds)) if all(p is not None for p in gpreds) else None,
+            grad_ratio=ratio("grad_second", "grad_pred_chain"), grad_ratio_local=ratio("grad_second", "grad_pred_local"),
+            saturated=ext if info["type"] in ("Tanh", "Sigmoid", "Hardtanh") else None,
+            dead=ext if info["type"] in ("ReLU", "ReLU6") else None,
+            fan_gain=float(np.mean(gains)) if info["kind"] == "weight" and all(g is not None for g in gains) else None,
+            histogram=_hist(rec.hist.get(name)), grad_histogram=_hist(rec.grad_hist.get(name)),
+        ))
+    weight_rows = [r.name for r in rows if r.kind == "weight"]
+    chain = weight_rows if len(weight_rows) >= 2 else [r.name for r in rows]
+    fwd = _direction("forward", chain, [{n: t.forward[n]["var"] for n in chain} for t in traces], k, confidence, False)
+    bwd = _direction("backward", chain, [{n: t.forward[n]["grad_var"] for n in chain} for t in traces], k, confidence,
+                     True)
+    restarts = sum(1 for r in rows if r.name in chain[1:] and r.predicted is None)
+    slopes = [float(getattr(m, "negative_slope", 0.01)) for n, m in rec.entries if type(m).__name__ == "LeakyReLU"]
+    diagnosis = diagnose_propagation(fwd, bwd, rows, restarts, k, slopes)
+    params = tuple(ParamResult(n, tuple(traces[0].params[n]["shape"]),
+                               log_t_interval([t.params[n]["grad_var"] for t in traces], confidence))
+                   for n in traces[0].params if all(n in t.params for t in traces))
+    return PropagationReport(desc, fwd.kept and bwd.kept, k, confidence, seeds, batch, input_shape, resampled, mode,
+                             device, tuple(chain), tuple(rows), params, fwd, bwd, diagnosis, tuple(notes))
+
+
+def assert_propagates(model: Any, inputs: Any = None, **kwargs: Any) -> PropagationReport:
+    """:func:`propagate`, raising ``AssertionError`` (with the report's text and a ``.report``
+    attribute) when the variance is not kept; what the pytest fixture's ``propagate`` calls."""
+    report = propagate(model, inputs, **kwargs)
+    if not report.passed:
+        error = AssertionError(str(report))
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    return report
