@@ -36,7 +36,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--alpha", type=float, default=None, help="family-wise α per case (default 1e-4)")
     p.add_argument("--quick", action="store_true", help="a reduced case list (suites that support it)")
     p.add_argument("--no-reports", action="store_true", help="do not write report files")
-    p.add_argument("--no-plots", action="store_true", help="HTML report without plots (faster)")
+    p.add_argument("--plots", choices=("failures", "all", "none"), default="failures",
+                   help="plots in report.html: failures and known deviations (default), all cases, or none")
+    p.add_argument("--no-plots", action="store_true", help="same as --plots none")
     add_report_options(p)
     p.epilog += f" Reports go to {DEFAULT_OUT}/NAME/ unless --out DIR is given."
     p.set_defaults(func=run)
@@ -85,27 +87,17 @@ def run(args: argparse.Namespace) -> int:
     notes = list(getattr(module, "NOTES", ()))
     command = f"verifier suite {args.name}" + (" --quick" if args.quick else "") + (
         f" --seed {args.seed}" if args.seed else "") + (
+        f" --plots {args.plots}" if args.plots != "failures" and not args.no_plots else "") + (
         f" --out {shlex.quote(args.out)}" if args.out != f"{DEFAULT_OUT}/{args.name}" else "")
     if args.out and not args.no_reports:
         from ..report.html import render_html  # noqa: F401  (import errors surface before writing)
 
         bar = progress_bar(interactive, desc="plotting", unit="case")
-        if args.no_plots:
-            import verifier.report as rep
-
-            paths = rep.write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha,
-                                      notes=notes, formats=("json", "md", "junit"))
-            html = rep.render_html(results, title=title, command=command, seed=args.seed, alpha=alpha, notes=notes,
-                                   plots=False)
-            from pathlib import Path
-
-            (Path(args.out) / "report.html").write_text(html, encoding="utf-8")
-        else:
-            paths = write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha,
-                                  notes=notes, progress=bar)
+        paths = write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha,
+                              notes=notes, progress=bar, plots="none" if args.no_plots else args.plots)
         if args.format == "text":
-            print(f"reports written to {args.out}/ ({', '.join(p.name for p in paths)}"
-                  f"{', report.html' if args.no_plots else ''}) in {time.perf_counter() - start:.1f} s",
+            print(f"reports written to {args.out}/ ({', '.join(p.name for p in paths)}) "
+                  f"in {time.perf_counter() - start:.1f} s",
                   file=sys.stderr)
     if args.format == "json":
         print(json.dumps(to_json(results, title=title, command=command, seed=args.seed, alpha=alpha, notes=notes),

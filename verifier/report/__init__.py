@@ -49,11 +49,17 @@ def write_reports(
     formats: Sequence[str] = ("json", "md", "html", "junit"),
     notes: Sequence[str] = (),
     progress: Callable[[Any], Any] | None = None,
+    plots: bool | str = "failures",
+    correction: str | None = None,
+    groups: Sequence[str] | None = None,
+    not_checked: Sequence[tuple[str, ...]] = (),
 ) -> list[Path]:
     """Write the reports of ``results`` (Verdicts and/or ExactResults) into ``out_dir``.
 
     Formats: ``json`` (report.json), ``md`` (report.md), ``html`` (report.html, plots embedded when
-    matplotlib is installed), ``junit`` (junit.xml). Returns the paths written.
+    matplotlib is installed: ``plots='failures'`` draws failures and known deviations, ``'all'`` every
+    case, ``'none'`` none; ``correction``, ``groups`` and ``not_checked`` as in :func:`render_html`),
+    ``junit`` (junit.xml). Returns the paths written.
     """
     unknown = [f for f in formats if f not in FILENAMES]
     if unknown:
@@ -69,7 +75,8 @@ def write_reports(
         elif fmt == "md":
             text = render_markdown(results, **common)
         elif fmt == "html":
-            text = render_html(results, **common, progress=progress)
+            text = render_html(results, **common, progress=progress, plots=plots, correction=correction,
+                               groups=groups, not_checked=not_checked)
         else:
             text = render_junit(results, suite=title)
         path.write_text(text, encoding="utf-8")

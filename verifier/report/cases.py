@@ -122,3 +122,46 @@ def fmt_ratio(r: Any) -> str:
 def failed_checks_text(r: Any) -> str:
     failed = [c for c in r.checks if c.passed is False]
     return "; ".join(f"{c.name}: {c.detail}" for c in failed) or "all checks passed"
+
+
+PASS_KNOWN = "PASS WITH KNOWN DEVIATIONS"
+
+
+def overall(results: Sequence[Any]) -> str:
+    """The report's status: 'FAIL' if any case fails unexpectedly, 'PASS WITH KNOWN DEVIATIONS'
+    if the only failures are documented deviations of the library, else 'PASS'."""
+    if any(status(r) == FAIL for r in results):
+        return FAIL
+    return PASS_KNOWN if any(status(r) == KNOWN for r in results) else PASS
+
+
+def rejected_checks(r: Any) -> list[str]:
+    """Names of the checks that fail the case (tolerated rejections excluded)."""
+    failed = getattr(r, "failed", None)
+    checks = failed if failed is not None else [c for c in r.checks if c.passed is False]
+    return [c.name for c in checks]
+
+
+_HEADLINE = 120
+
+
+def diagnosis_headline(r: Any) -> str:
+    """One short phrase on why a case failed: a known deviation's first clause, else the
+    diagnosis (the likely bug or the shape hint), else empty."""
+    known = getattr(r, "known_deviation", None)
+    if known and not r.passed:
+        first = str(known).split(". ")[0].split(": ")[0].rstrip(".")
+        return "known deviation: " + (first if len(first) <= _HEADLINE else first[: _HEADLINE - 1] + "…")
+    diag = getattr(r, "diagnosis", None)
+    return diag.short if diag is not None and not r.passed else ""
+
+
+def detectable_text(r: Any) -> str:
+    """The std error the case detects with the stated power, e.g. '−0.52 % / +0.53 %'."""
+    det = getattr(r, "detectable", None)
+    if det is None:
+        return "—"
+    down, up = det
+    if not math.isfinite(up):
+        return "none (too few values)"
+    return f"−{down:.2%} / +{up:.2%}".replace("%", " %")
