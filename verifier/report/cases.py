@@ -162,6 +162,30 @@ def detectable_text(r: Any) -> str:
     if det is None:
         return "—"
     down, up = det
+    if down == 0 and up == 0:
+        return "any (exact check)"
     if not math.isfinite(up):
         return "none (too few values)"
     return f"−{down:.2%} / +{up:.2%}".replace("%", " %")
+
+
+def banner_counts(results: Sequence[Any], *, unit: str = "case", not_checked: int = 0) -> str:
+    """'213 cases: 206 passed, 0 failed, 7 known deviations of the library[, N not checked]'."""
+    n, passed, failed, known = counts(results)
+    text = f"{n} {unit}{'s' if n != 1 else ''}: {passed} passed, {failed - known} failed"
+    if known:
+        text += f", {known} known deviation{'s' if known != 1 else ''} of the library"
+    if not_checked:
+        text += f", {not_checked} not checked"
+    return text
+
+
+def default_correction(alpha: float | None) -> str | None:
+    """How a suite's verdicts are decided: Holm across each case's checks at family-wise α."""
+    return None if alpha is None else f"family-wise α = {alpha:g} per case (Holm across each case's checks)"
+
+
+def ratio_text(r: Any) -> str:
+    """'1.0003 [0.9971, 1.0035]' (observed/expected std and its interval), or '—'."""
+    ratio = std_ratio(r)
+    return "—" if ratio is None else f"{ratio[0]:.4f} [{ratio[1]:.4f}, {ratio[2]:.4f}]"
