@@ -68,7 +68,7 @@ def test_banner_rows_and_details(results):
 def test_row_explains_itself(results):
     html = render_html(results, plots="none")
     bad = next(r for r in results if status(r) == "FAIL" and r.check("variance").passed is False)
-    row = re.search(r'<tr class="case-row FAIL".*?</tr>', html, re.S).group(0)
+    row = re.search(r'<tr class="case-row FAIL".*?</tr>', html, re.DOTALL).group(0)
     assert "variance" in row  # the rejected check
     lo, hi = bad.check("variance").effect.low, bad.check("variance").effect.high
     assert f"[{lo:.4f}, {hi:.4f}]" in row  # the std ratio's interval
@@ -94,7 +94,7 @@ def test_pass_with_known_deviations_banner(results):
 
 def test_forest_plot_links_every_ratio(results):
     html = render_html(results, plots="none")
-    forest = re.search(r'<svg class="forest".*?</svg>', html, re.S).group(0)
+    forest = re.search(r'<svg class="forest".*?</svg>', html, re.DOTALL).group(0)
     with_ratio = [r for r in results if r.check("variance") is not None and r.check("variance").effect is not None]
     assert forest.count("<a href=\"#case-") == len(with_ratio)
 

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import verifier
-from verifier.report.plots import ecdf_difference, ks_band, ks_level, plot_data, render_png
+from verifier.report.plots import (
+    ecdf_difference,
+    ks_band,
+    ks_level,
+    plot_data,
+    render_png,
+)
 from verifier.stats.gof import ks_pvalue
 
 

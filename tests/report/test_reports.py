@@ -9,8 +9,14 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-import verifier
-from verifier.report import render_html, render_junit, render_markdown, render_text, to_json, write_reports
+from verifier.report import (
+    render_html,
+    render_junit,
+    render_markdown,
+    render_text,
+    to_json,
+    write_reports,
+)
 from verifier.report.cases import PASS, status
 from verifier.report.markdown import MAX_LINE
 from verifier.report.plots import plot_data

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["module_of", "report_options", "render_audit_html"]
+__all__ = ["module_of", "render_audit_html", "report_options"]
 
 
 def module_of(name: str) -> str:

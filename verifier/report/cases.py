@@ -11,17 +11,17 @@ from typing import Any
 
 __all__ = [
     "case_name",
-    "target",
-    "status",
-    "is_unexpected_failure",
-    "failures_first",
-    "shape_text",
-    "expected_std",
-    "std_ratio",
-    "ks",
     "counts",
-    "summary_line",
+    "expected_std",
+    "failures_first",
     "finite_or_none",
+    "is_unexpected_failure",
+    "ks",
+    "shape_text",
+    "status",
+    "std_ratio",
+    "summary_line",
+    "target",
 ]
 
 PASS, FAIL, KNOWN = "PASS", "FAIL", "KNOWN DEVIATION"

@@ -100,8 +100,8 @@ def forest_svg(rows: Sequence[ForestRow], *, title: str = "observed / expected s
         tip = escape(r.tip or f"{r.label}: {r.estimate:.4g} [{r.low:.4g}, {r.high:.4g}]")
         parts = [f'<a href="#{escape(r.anchor)}"><title>{tip}</title>',
                  f'<rect class="fr" x="0" y="{y}" width="{x0 + _PLOT_W + _PAD}" height="{_ROW}"/>',
-                 f'<text x="{indent}" y="{y + _ROW - 4}" fill="{color if r.status != "PASS" else "#222"}">'
-                 f"{escape(label)}</text>",
+                 (f'<text x="{indent}" y="{y + _ROW - 4}" fill="{color if r.status != "PASS" else "#222"}">'
+                  f"{escape(label)}</text>"),
                  f'<text class="fd" x="{_DETAIL_X}" y="{y + _ROW - 4}">{escape(detail)}</text>' if detail else ""]
         if math.isfinite(r.estimate) and r.estimate > 0:
             a, b = px(r.low if math.isfinite(r.low) else 0.0), px(r.high if math.isfinite(r.high) else math.inf)

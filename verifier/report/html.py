@@ -25,14 +25,25 @@ from typing import Any
 from ..stats.checks import CONFIDENCE
 from .assets import CSS, JS
 from .cases import (
-    FAIL, KNOWN, PASS, counts, detectable_text, diagnosis_headline, failures_first, overall, rejected_checks,
-    shape_text, status, std_ratio, target,
+    FAIL,
+    KNOWN,
+    PASS,
+    counts,
+    detectable_text,
+    diagnosis_headline,
+    failures_first,
+    overall,
+    rejected_checks,
+    shape_text,
+    status,
+    std_ratio,
+    target,
 )
 from .environment import environment
 from .forest import ForestRow, forest_svg
 from .plots import PLOTS_HINT, have_matplotlib, render_png
 
-__all__ = ["render_html", "PLOT_CHOICES", "plot_choice"]
+__all__ = ["PLOT_CHOICES", "plot_choice", "render_html"]
 
 PLOT_CHOICES = ("failures", "all", "none")
 
@@ -106,9 +117,9 @@ def _case_section(i: int, r: Any, png: bytes | None) -> str:
     diag = diagnosis_headline(r)
     tail = " · ".join(x for x in (head, diag) if x)
     out = [f'<details class="case {cls}" id="case-{i}"{" open" if st != PASS else ""}>',
-           f'<summary><span class="badge {cls}">{e(st)}</span> <b>{e(target(r))}</b>'
-           f"<span class=sub>{e(shape_text(r))}, {e(str(r.sample.dtype))} · {e(str(r.expected))}"
-           f"{' · ' + e(tail) if tail else ''}</span></summary><div class=body>"]
+           (f'<summary><span class="badge {cls}">{e(st)}</span> <b>{e(target(r))}</b>'
+            f"<span class=sub>{e(shape_text(r))}, {e(str(r.sample.dtype))} · {e(str(r.expected))}"
+            f"{' · ' + e(tail) if tail else ''}</span></summary><div class=body>")]
     if st == KNOWN:
         out.append(f'<p class="note"><b>Known deviation of the library</b> (the check still fails): '
                    f"{e(str(r.known_deviation))}</p>")

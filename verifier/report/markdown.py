@@ -17,12 +17,22 @@ from tabulate import tabulate
 
 from ..stats.checks import CONFIDENCE
 from .cases import (
-    FAIL, KNOWN, banner_counts, default_correction, detectable_text, failures_first, overall,
-    ratio_text, rejected_checks, shape_text, status, target,
+    FAIL,
+    KNOWN,
+    banner_counts,
+    default_correction,
+    detectable_text,
+    failures_first,
+    overall,
+    ratio_text,
+    rejected_checks,
+    shape_text,
+    status,
+    target,
 )
 from .environment import environment
 
-__all__ = ["render_markdown", "case_rows", "HEADERS", "MAX_LINE"]
+__all__ = ["HEADERS", "MAX_LINE", "case_rows", "render_markdown"]
 
 MAX_LINE = 200
 """No line of the report is longer (prose is wrapped at 100 characters)."""

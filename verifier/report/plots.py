@@ -32,8 +32,17 @@ import numpy as np
 from scipy import stats as _st
 from scipy.optimize import brentq as _brentq
 
-__all__ = ["PlotData", "EcdfDifference", "plot_data", "ecdf_difference", "ks_band", "ks_level", "have_matplotlib",
-           "render_png", "PLOTS_HINT"]
+__all__ = [
+    "PLOTS_HINT",
+    "EcdfDifference",
+    "PlotData",
+    "ecdf_difference",
+    "have_matplotlib",
+    "ks_band",
+    "ks_level",
+    "plot_data",
+    "render_png",
+]
 
 PLOTS_HINT = "pip install verifier[plots]"
 _HIST_BINS = 60
@@ -215,7 +224,9 @@ def render_png(result: Any) -> bytes | None:
     data = plot_data(result)
     if data is None or not have_matplotlib():
         return None
-    from matplotlib.figure import Figure  # the Figure API renders with Agg; no pyplot, no global state
+    from matplotlib.figure import (
+        Figure,  # the Figure API renders with Agg; no pyplot, no global state
+    )
     from matplotlib.ticker import MaxNLocator
 
     e = data.ecdf
