@@ -142,7 +142,7 @@ def rejected_checks(r: Any) -> list[str]:
     return [c.name for c in checks]
 
 
-_HEADLINE = 120
+_HEADLINE = 90
 
 
 def diagnosis_headline(r: Any) -> str:

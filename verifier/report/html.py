@@ -224,7 +224,7 @@ def render_html(
     out.append('<h2 id="cases">Cases</h2><div class="bar" role="toolbar" aria-label="filter cases">'
                + "".join(f'<button type="button" data-filter="{k}" aria-pressed="{str(k == "all").lower()}">'
                          f"{e(label)}</button>" for k, label in buttons)
-               + '<input id="search" type="search" placeholder="search cases (name, spec, check, diagnosis)" '
+               + '<input id="search" type="search" placeholder="search: name, spec, dtype, check…" '
                  'aria-label="search cases"><span class="shown" id="shown"></span></div>')
     out.append('<div class="tablewrap"><table class="cases"><thead><tr>'
                + "".join(f"<th><button type=button>{e(h)}</button></th>" for h in _HEADERS)
