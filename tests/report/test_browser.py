@@ -155,6 +155,12 @@ def test_suite_report(browser, results, tmp_path, record_property):
     ratios = loaded.js("Array.from(document.querySelectorAll('tr.case-row td:nth-child(6)'))"
                        ".map(td => td.dataset.v).filter(v => v).map(Number)")
     assert ratios == sorted(ratios) and len(ratios) >= 3
+    # the forest plot's sticky axis header lines up with its grid (same scale, same ticks)
+    centers = loaded.js("['svg.forest.axis', 'svg.forest:not(.axis)'].map(sel => Array.from(document.querySelectorAll("
+                        "sel + ' text[text-anchor=middle]')).map(t => { const b = t.getBoundingClientRect();"
+                        " return Math.round(b.left + b.width / 2); }))")
+    head, grid = centers
+    assert head and all(abs(a - b) <= 1 for a, b in zip(head, grid[: len(head)]))
     # a forest-plot row opens its (collapsed) case
     target = loaded.js("Array.from(document.querySelectorAll('.forest a')).map(a => a.getAttribute('href'))"
                        ".find(h => !document.querySelector(h).open)")

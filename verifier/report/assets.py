@@ -55,7 +55,8 @@ table.cases tr.FAIL td:first-child{box-shadow:inset 4px 0 var(--fail)}
 table.cases tr.KNOWN td:first-child{box-shadow:inset 4px 0 var(--known)}
 .sub{color:var(--muted);font-size:11.5px}
 .empty{color:var(--muted);font-style:italic;margin:8px 0}
-.forestwrap{max-height:75vh;overflow:auto;border:1px solid var(--line);border-radius:6px;padding:4px;display:inline-block;max-width:100%}
+.forestwrap{max-height:75vh;overflow:auto;border:1px solid var(--line);border-radius:6px;padding:0 4px 4px;display:inline-block;max-width:100%}
+.forestwrap svg{display:block}.forestwrap svg.axis{position:sticky;top:0;background:#fff;z-index:1;box-shadow:0 1px 0 var(--line)}
 details.case{border:1px solid var(--line);border-radius:6px;margin:8px 0;background:#fff}
 details.case[open]{box-shadow:0 1px 3px rgba(0,0,0,.06)}
 details.case>summary{cursor:pointer;padding:6px 10px;font-size:13.5px;overflow-wrap:anywhere}

@@ -72,7 +72,8 @@ def _fmt_tick(t: float) -> str:
 
 
 def forest_svg(rows: Sequence[ForestRow], *, title: str = "observed / expected std", confidence: float = 0.99) -> str:
-    """The forest plot as an ``<svg>`` element (empty string without rows)."""
+    """The forest plot as two ``<svg>`` elements: the axis header (``class="forest axis"``, meant to
+    stay in view: sticky in a scrolling box) and the rows (``class="forest"``); empty without rows."""
     if not rows:
         return ""
     lo, hi = _axis_range(rows)
@@ -84,7 +85,7 @@ def forest_svg(rows: Sequence[ForestRow], *, title: str = "observed / expected s
         return x0 + (math.log(v) - llo) / (lhi - llo) * _PLOT_W
 
     body: list[str] = []
-    y = _AXIS_H
+    y = 4
     group: str | None = None
     for r in rows:
         if r.group is not None and r.group != group:
@@ -114,18 +115,21 @@ def forest_svg(rows: Sequence[ForestRow], *, title: str = "observed / expected s
         parts.append("</a>")
         body.append("".join(parts))
         y += _ROW
-    height = y + _AXIS_H
+    height = y + 22
     width = x0 + _PLOT_W + _PAD
-    axis: list[str] = [f'<text class="ft" x="4" y="14">{escape(title)} ({confidence:.0%} CI), log axis</text>']
+    head: list[str] = [f'<text class="ft" x="4" y="14">{escape(title)} ({confidence:.0%} CI), log axis</text>']
+    grid: list[str] = []
     for t in log_ticks(lo, hi):
         x = px(t)
         dash = "" if t == 1.0 else ' stroke-dasharray="2,3"'
-        axis.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{_AXIS_H - 6}" y2="{y}" stroke="#999"{dash}/>')
-        for ty in (_AXIS_H - 9, y + 14):
-            axis.append(f'<text x="{x:.1f}" y="{ty}" text-anchor="middle">{_fmt_tick(t)}</text>')
+        head.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{_AXIS_H - 6}" y2="{_AXIS_H}" stroke="#999"/>'
+                    f'<text x="{x:.1f}" y="{_AXIS_H - 9}" text-anchor="middle">{_fmt_tick(t)}</text>')
+        grid.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{y}" stroke="#999"{dash}/>'
+                    f'<text x="{x:.1f}" y="{y + 14}" text-anchor="middle">{_fmt_tick(t)}</text>')
     style = (f"<style>.forest text{{font:{_FONT}px system-ui,sans-serif}}.forest .ft{{font-weight:600}}"
              ".forest .fg{font-weight:600;fill:#333}.forest .fd{fill:#666}.forest .fr{fill:transparent}"
              ".forest a:hover .fr{fill:#eef3fb}</style>")
-    return (f'<svg class="forest" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">{style}'
-            + "".join(axis) + "".join(body) + "</svg>")
+    svg = '<svg class="{cls}" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"'
+    return (svg.format(cls="forest axis", w=width, h=_AXIS_H) + f' aria-hidden="true">{style}' + "".join(head)
+            + "</svg>" + svg.format(cls="forest", w=width, h=height)
+            + f' role="img" aria-label="{escape(title)}">' + "".join(grid) + "".join(body) + "</svg>")
