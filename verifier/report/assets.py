@@ -64,6 +64,7 @@ details.case>summary .sub{margin-left:6px}
 details.case.FAIL{border-left:4px solid var(--fail)}details.case.KNOWN{border-left:4px solid var(--known)}
 details.case .body{padding:0 12px 10px}
 details.case img{max-width:100%;height:auto;display:block;margin:6px 0}
+details.case svg.spark{display:block;margin:6px 0;max-width:100%;height:auto}
 pre.verdict{background:var(--bg2);padding:8px;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
  white-space:pre-wrap;overflow-wrap:anywhere;margin:6px 0}
 table.plain{border-collapse:collapse;font-size:12.5px}

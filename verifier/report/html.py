@@ -41,7 +41,8 @@ from .cases import (
 )
 from .environment import environment
 from .forest import ForestRow, forest_svg
-from .plots import PLOTS_HINT, have_matplotlib, render_png
+from .plots import PLOTS_HINT, ecdf_difference, have_matplotlib, render_png
+from .sparkline import sparkline_svg
 
 __all__ = ["PLOT_CHOICES", "plot_choice", "render_html"]
 
@@ -109,7 +110,7 @@ _HEADERS = ("#", "verdict", "case", "expected", "rejected check(s)", f"observed 
             "diagnosis", "detectable std error")
 
 
-def _case_section(i: int, r: Any, png: bytes | None) -> str:
+def _case_section(i: int, r: Any, png: bytes | None, compact: str = "") -> str:
     e = escape
     st, cls = status(r), _cls(r)
     rejected = rejected_checks(r)
@@ -127,6 +128,8 @@ def _case_section(i: int, r: Any, png: bytes | None) -> str:
         b64 = base64.b64encode(png).decode("ascii")
         out.append(f'<img alt="ECDF difference and histogram of {e(target(r))}" '
                    f'src="data:image/png;base64,{b64}">')
+    elif compact:
+        out.append(compact)
     out.append(f'<pre class="verdict">{e(str(r))}</pre></div></details>')
     return "".join(out)
 
@@ -244,12 +247,16 @@ def render_html(
                    + "</tbody></table>")
     out.append('<h2 id="details">Details</h2>'
                f'<p class="sub">Failures and known deviations are open; click a case to open it. Plots: '
-               f"{'every case' if which == 'all' else 'failures and known deviations' if which == 'failures' else 'none'}"
-               " (the left panel is Fₙ − F with the KS acceptance band: the KS check rejects where the curve leaves"
-               " it).</p>")
+               f"{'every case' if which == 'all' else 'failures and known deviations, a compact one for passes' if which == 'failures' else 'none'}"
+               " (Fₙ − F with the KS acceptance band at level α/m: the KS check rejects where the curve leaves it;"
+               " the histogram against the expected density).</p>")
     iterator = progress(ordered) if progress is not None else ordered
     for i, r in enumerate(iterator):
         png = render_png(r) if can_plot and (which == "all" or status(r) != PASS) else None
-        out.append(_case_section(i, r, png))
+        compact = ""
+        if png is None and which != "none":  # passes (or no matplotlib): the compact ECDF-difference plot
+            diff = ecdf_difference(r)
+            compact = sparkline_svg(diff) if diff is not None else ""
+        out.append(_case_section(i, r, png, compact))
     out.append(f"</main><script>{JS}</script></body></html>")
     return "\n".join(out)
