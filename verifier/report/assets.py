@@ -48,9 +48,9 @@ table.cases th button{all:unset;cursor:pointer;font-weight:600}
 table.cases th[aria-sort=ascending] button::after{content:" \\25B2"}
 table.cases th[aria-sort=descending] button::after{content:" \\25BC"}
 table.cases td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
-table.cases td.diag{max-width:340px;overflow-wrap:anywhere}
-table.cases td.case{max-width:380px;overflow-wrap:anywhere}
-table.cases td.spec{max-width:240px;overflow-wrap:anywhere}
+table.cases td.diag{max-width:340px;overflow-wrap:break-word}
+table.cases td.case{max-width:380px;overflow-wrap:break-word}
+table.cases td.spec{max-width:240px;overflow-wrap:break-word}
 table.cases tr.FAIL td:first-child{box-shadow:inset 4px 0 var(--fail)}
 table.cases tr.KNOWN td:first-child{box-shadow:inset 4px 0 var(--known)}
 .sub{color:var(--muted);font-size:11.5px}

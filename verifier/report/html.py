@@ -85,6 +85,11 @@ def _detect_sort(r: Any) -> str:
     return f"{det[1]:.6g}" if math.isfinite(det[1]) else "1e300"
 
 
+def _breakable(text: str) -> str:
+    """Escaped text with line-break opportunities after '(' and ',' (spec strings have no spaces)."""
+    return escape(text).replace("(", "(<wbr>").replace(",", ",<wbr>")
+
+
 def _row(i: int, r: Any) -> str:
     e = escape
     st, cls = status(r), _cls(r)
@@ -97,9 +102,9 @@ def _row(i: int, r: Any) -> str:
     return (f'<tr class="case-row {cls}" data-status="{cls}" data-case="case-{i}" data-text="{e(text)}">'
             f'<td class=num data-v="{i}">{i + 1}</td>'
             f'<td data-v="{["FAIL", "KNOWN", "PASS"].index(cls)}"><span class="badge {cls}">{e(st)}</span></td>'
-            f'<td class=case><a href="#case-{i}">{e(target(r))}</a><br>'
+            f'<td class=case><a href="#case-{i}">{_breakable(target(r))}</a><br>'
             f"<span class=sub>{e(shape_text(r))}, {e(str(r.sample.dtype))}</span></td>"
-            f"<td class=spec>{e(str(r.expected))}</td>"
+            f"<td class=spec>{_breakable(str(r.expected))}</td>"
             f"<td>{e(rejected)}</td>"
             f'<td class=num data-v="{ratio_v}">{ratio_html}</td>'
             f'<td class=diag title="{e(diag)}">{e(diag)}</td>'
