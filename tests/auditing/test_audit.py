@@ -174,7 +174,7 @@ def test_report_formats_json_markdown_html(tmp_path):
     md = report.to_markdown()
     assert md.startswith("## AUDIT FAIL") and "| 2.weight | Linear | 256×128 |" in md
     html = report.to_html()
-    assert "<table>" in html
+    assert "<table class=\"cases\">" in html
     pytest.importorskip("matplotlib")
     assert "data:image/png;base64," in html
     paths = report.write(tmp_path)

@@ -10,7 +10,6 @@ these rows; nothing is computed here that the rows do not already hold.
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 import math
 from dataclasses import dataclass, field
@@ -362,40 +361,12 @@ class AuditReport:
             lines += ["", "### Notes", ""] + [f"- `{r.name}`: {esc(r.note)}" for r in noted]
         return "\n".join(lines) + "\n"
 
-    def to_html(self) -> str:
-        """A standalone HTML page: the table and, with matplotlib, a per-layer std plot."""
-        from .plots import std_plot_png
+    def to_html(self, *, command: str | None = None, plots: bool | str = "failures") -> str:
+        """A standalone HTML page: banner, one row per tensor with its diagnosis, a forest plot
+        of every tensor's std ratio grouped by module, plots of the failing tensors."""
+        from .plots import render_audit_html
 
-        png = std_plot_png(self)
-        e = html.escape
-        parts = [
-            "<!doctype html><html><head><meta charset='utf-8'><title>verifier audit</title>",
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
-            "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}.fail{background:#fdd}"
-            ".pass{background:#efe}.nc{color:#777}</style></head><body>",
-            f"<h2>{e(self.headline())}</h2>",
-            f"<p>Mode: {e(self.mode)}" + (f", seed {self.seed}" if self.seed is not None else "") + "</p>",
-        ]
-        parts += [f"<p>{e(n)}</p>" for n in self.notes]
-        if png:
-            parts.append(f"<h3>Observed / expected std per tensor ({CONFIDENCE:.0%} CI)</h3>"
-                         f"<img alt='std ratio per tensor' src='data:image/png;base64,{png}'>")
-        if self.checked:
-            parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in self._HEAD) + "</tr>")
-            for r, cells in zip(self.checked, self._table_rows()):
-                parts.append(f"<tr class='{r.status}'>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
-            parts.append("</table>")
-        if self.not_checked:
-            parts.append("<h3>Not checked</h3><table><tr><th>tensor</th><th>type</th><th>shape</th><th>reason</th></tr>")
-            for r in self.not_checked:
-                parts.append(f"<tr class='nc'><td>{e(r.name)}</td><td>{e(r.module_type)}</td>"
-                             f"<td>{'×'.join(map(str, r.shape))}</td><td>{e(r.reason)}</td></tr>")
-            parts.append("</table>")
-        noted = [r for r in self.checked if r.note]
-        if noted:
-            parts.append("<h3>Notes</h3><ul>" + "".join(f"<li><code>{e(r.name)}</code>: {e(r.note)}</li>" for r in noted) + "</ul>")
-        parts.append("</body></html>")
-        return "\n".join(parts)
+        return render_audit_html(self, command=command, plots=plots)
 
     def render(self, fmt: str = "text") -> str:
         """``'text'``, ``'json'``, ``'markdown'`` (``'md'``) or ``'html'``."""
@@ -411,7 +382,7 @@ class AuditReport:
         raise SpecError(f"unknown report format {fmt!r}; valid formats: text, json, markdown, html")
 
     def write(self, out_dir: str | Path, formats: Sequence[str] = ("text", "json", "markdown", "html"),
-              *, command: str | None = None) -> list[Path]:
+              *, command: str | None = None, plots: bool | str = "failures") -> list[Path]:
         """Write ``audit.txt/.json/.md/.html`` into ``out_dir``; also the per-tensor verdicts
         through :func:`verifier.report.write_reports` when that writer is installed."""
         out = Path(out_dir)
@@ -422,15 +393,16 @@ class AuditReport:
             if fmt.lower() not in suffix:
                 raise SpecError(f"unknown report format {fmt!r}; valid formats: text, json, markdown, html")
             p = out / f"audit.{suffix[fmt.lower()]}"
-            p.write_text(self.render(fmt) + ("\n" if fmt.lower() == "text" else ""), encoding="utf-8")
+            text = self.to_html(command=command, plots=plots) if fmt.lower() == "html" else self.render(fmt)
+            p.write_text(text + ("\n" if fmt.lower() == "text" else ""), encoding="utf-8")
             paths.append(p)
-        paths += _shared_writer(self, out, command=command)
+        paths += _shared_writer(self, out, command=command, plots=plots)
         return paths
 
 
-def _shared_writer(report: AuditReport, out: Path, *, command: str | None) -> list[Path]:
+def _shared_writer(report: AuditReport, out: Path, *, command: str | None, plots: bool | str) -> list[Path]:
     """Per-tensor verdicts through the shared report writer (report.json/md/html, junit.xml), if
-    it is installed; the per-layer std plot is added to its report.html."""
+    it is installed; its report.html has the audit's forest plot, banner and not-checked list."""
     try:
         from verifier.report import write_reports
     except ImportError:
@@ -438,23 +410,9 @@ def _shared_writer(report: AuditReport, out: Path, *, command: str | None) -> li
     verdicts = report.verdicts()
     if not verdicts:
         return []
-    paths = list(write_reports(verdicts, out, title=f"verifier audit: {report.model}", command=command,
-                               seed=report.seed, alpha=report.alpha,
-                               notes=[report.headline(), *report.notes]))
-    from .plots import std_plot_png
+    from .plots import report_options
 
-    png = std_plot_png(report)
-    for p in paths:
-        if png and p.suffix == ".html":
-            text = p.read_text(encoding="utf-8")
-            section = (f"<h2>Observed / expected std per tensor ({CONFIDENCE:.0%} CI)</h2>"
-                       f"<img alt='std ratio per tensor' src='data:image/png;base64,{png}'>")
-            if "</body>" in text:
-                text = text.replace("</body>", section + "\n</body>", 1)
-            else:
-                text += section
-            p.write_text(text, encoding="utf-8")
-    return paths
+    return list(write_reports(verdicts, out, command=command, plots=plots, **report_options(report)))
 
 
 def _clean(obj: Any) -> Any:

@@ -49,6 +49,8 @@ def register(subparsers: Any) -> None:
                    help="write audit.txt, audit.json, audit.md, audit.html (with a per-layer std plot) and the "
                         "per-tensor reports (report.json/md/html, junit.xml) into DIR")
     p.add_argument("--format", choices=FORMATS, default="text", help="what to print on stdout (default text)")
+    p.add_argument("--plots", choices=("failures", "all", "none"), default="failures",
+                   help="plots in the HTML reports: failing tensors (default), every tensor, or none")
     p.add_argument("--correction", choices=("holm", "bh"), default=None,
                    help="across tensors: holm (family-wise error rate, default) or bh (false discovery rate)")
     p.add_argument("--alpha", type=_alpha, default=None, help="error rate across tensors (default 1e-4)")
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
         command = "verifier audit " + " ".join(shlex.quote(a) for a in _argv(args))
         with staged(args.out) as tmp:
-            paths = report.write(tmp, command=command)
+            paths = report.write(tmp, command=command, plots=args.plots)
         sys.stderr.write(f"verifier: wrote {len(paths)} report files to {args.out}\n")
     if not report.checked:
         raise UsageError(_nothing_checked(report))
@@ -120,4 +122,6 @@ def _argv(args: argparse.Namespace) -> list[str]:
         out += ["--alpha", repr(args.alpha)]
     if args.seed:
         out += ["--seed", str(args.seed)]
+    if getattr(args, "plots", "failures") != "failures":
+        out += ["--plots", args.plots]
     return out

@@ -37,7 +37,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--alpha", type=float, default=None, help="family-wise α per case (default 1e-4)")
     p.add_argument("--quick", action="store_true", help="a reduced case list (suites that support it)")
     p.add_argument("--no-reports", action="store_true", help="do not write report files")
-    p.add_argument("--no-plots", action="store_true", help="HTML report without plots (faster)")
+    p.add_argument("--plots", choices=("failures", "all", "none"), default="failures",
+                   help="plots in report.html: failures and known deviations (default), all cases, or none")
+    p.add_argument("--no-plots", action="store_true", help="same as --plots none")
     add_report_options(p)
     p.epilog += f" Reports go to {DEFAULT_OUT}/NAME/ unless --out DIR is given."
     p.set_defaults(func=run)
@@ -97,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     notes = list(getattr(module, "NOTES", ()))
     command = f"verifier suite {args.name}" + (" --quick" if args.quick else "") + (
         f" --seed {args.seed}" if args.seed else "") + (
+        f" --plots {args.plots}" if args.plots != "failures" and not args.no_plots else "") + (
         f" --out {shlex.quote(args.out)}" if args.out != f"{DEFAULT_OUT}/{args.name}" else "")
     # the verdicts first: reports that cannot be written must not lose them
     if args.format == "json":
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out and not args.no_reports:
         bar = progress_bar(interactive, desc="plotting", unit="case")
         paths = write_reports(results, args.out, title=title, command=command, seed=args.seed, alpha=alpha,
-                              notes=notes, progress=bar, plots=not args.no_plots)
+                              notes=notes, progress=bar, plots="none" if args.no_plots else args.plots)
         if args.format == "text":
             print(f"reports written to {args.out}/ ({', '.join(p.name for p in paths)}) in "
                   f"{time.perf_counter() - start:.1f} s", file=sys.stderr)

@@ -51,14 +51,19 @@ def write_reports(
     notes: Sequence[str] = (),
     progress: Callable[[Any], Any] | None = None,
     ids: Sequence[str] | None = None,
-    plots: bool = True,
+    plots: bool | str = "failures",
+    correction: str | None = None,
+    groups: Sequence[str] | None = None,
+    not_checked: Sequence[tuple[str, ...]] = (),
 ) -> list[Path]:
     """Write the reports of ``results`` (Verdicts and/or ExactResults) into ``out_dir``.
 
     Formats: ``json`` (report.json), ``md`` (report.md), ``html`` (report.html, plots embedded when
-    matplotlib is installed, unless ``plots=False``), ``junit`` (junit.xml). Returns the paths written.
-    The files are rendered first, then moved into ``out_dir`` together and atomically
-    (:mod:`verifier.report.writing`); a failure raises :class:`~verifier.errors.ReportWriteError`.
+    matplotlib is installed: ``plots='failures'`` draws failures and known deviations, ``'all'`` every
+    case, ``'none'`` none; ``correction``, ``groups`` and ``not_checked`` as in :func:`render_html`),
+    ``junit`` (junit.xml). Returns the paths written. The files are rendered first, then moved into
+    ``out_dir`` together and atomically (:mod:`verifier.report.writing`); a failure raises
+    :class:`~verifier.errors.ReportWriteError`.
     """
     unknown = [f for f in formats if f not in FILENAMES]
     if unknown:
@@ -71,7 +76,8 @@ def write_reports(
         elif fmt == "md":
             text = render_markdown(results, **common)
         elif fmt == "html":
-            text = render_html(results, **common, progress=progress, plots=plots)
+            text = render_html(results, **common, progress=progress, plots=plots, correction=correction,
+                               groups=groups, not_checked=not_checked)
         else:
             text = render_junit(results, suite=title, ids=ids)
         files[FILENAMES[fmt]] = text

@@ -11,17 +11,17 @@ from typing import Any
 
 __all__ = [
     "case_name",
-    "target",
-    "status",
-    "is_unexpected_failure",
-    "failures_first",
-    "shape_text",
-    "expected_std",
-    "std_ratio",
-    "ks",
     "counts",
-    "summary_line",
+    "expected_std",
+    "failures_first",
     "finite_or_none",
+    "is_unexpected_failure",
+    "ks",
+    "shape_text",
+    "status",
+    "std_ratio",
+    "summary_line",
+    "target",
 ]
 
 PASS, FAIL, KNOWN = "PASS", "FAIL", "KNOWN DEVIATION"
@@ -122,3 +122,70 @@ def fmt_ratio(r: Any) -> str:
 def failed_checks_text(r: Any) -> str:
     failed = [c for c in r.checks if c.passed is False]
     return "; ".join(f"{c.name}: {c.detail}" for c in failed) or "all checks passed"
+
+
+PASS_KNOWN = "PASS WITH KNOWN DEVIATIONS"
+
+
+def overall(results: Sequence[Any]) -> str:
+    """The report's status: 'FAIL' if any case fails unexpectedly, 'PASS WITH KNOWN DEVIATIONS'
+    if the only failures are documented deviations of the library, else 'PASS'."""
+    if any(status(r) == FAIL for r in results):
+        return FAIL
+    return PASS_KNOWN if any(status(r) == KNOWN for r in results) else PASS
+
+
+def rejected_checks(r: Any) -> list[str]:
+    """Names of the checks that fail the case (tolerated rejections excluded)."""
+    failed = getattr(r, "failed", None)
+    checks = failed if failed is not None else [c for c in r.checks if c.passed is False]
+    return [c.name for c in checks]
+
+
+_HEADLINE = 90
+
+
+def diagnosis_headline(r: Any) -> str:
+    """One short phrase on why a case failed: a known deviation's first clause, else the
+    diagnosis (the likely bug or the shape hint), else empty."""
+    known = getattr(r, "known_deviation", None)
+    if known and not r.passed:
+        first = str(known).split(". ")[0].split(": ")[0].rstrip(".")
+        return "known deviation: " + (first if len(first) <= _HEADLINE else first[: _HEADLINE - 1] + "…")
+    diag = getattr(r, "diagnosis", None)
+    return diag.short if diag is not None and not r.passed else ""
+
+
+def detectable_text(r: Any) -> str:
+    """The std error the case detects with the stated power, e.g. '−0.52 % / +0.53 %'."""
+    det = getattr(r, "detectable", None)
+    if det is None:
+        return "—"
+    down, up = det
+    if down == 0 and up == 0:
+        return "any (exact check)"
+    if not math.isfinite(up):
+        return "none (too few values)"
+    return f"−{down:.2%} / +{up:.2%}".replace("%", " %")
+
+
+def banner_counts(results: Sequence[Any], *, unit: str = "case", not_checked: int = 0) -> str:
+    """'213 cases: 206 passed, 0 failed, 7 known deviations of the library[, N not checked]'."""
+    n, passed, failed, known = counts(results)
+    text = f"{n} {unit}{'s' if n != 1 else ''}: {passed} passed, {failed - known} failed"
+    if known:
+        text += f", {known} known deviation{'s' if known != 1 else ''} of the library"
+    if not_checked:
+        text += f", {not_checked} not checked"
+    return text
+
+
+def default_correction(alpha: float | None) -> str | None:
+    """How a suite's verdicts are decided: Holm across each case's checks at family-wise α."""
+    return None if alpha is None else f"family-wise α = {alpha:g} per case (Holm across each case's checks)"
+
+
+def ratio_text(r: Any) -> str:
+    """'1.0003 [0.9971, 1.0035]' (observed/expected std and its interval), or '—'."""
+    ratio = std_ratio(r)
+    return "—" if ratio is None else f"{ratio[0]:.4f} [{ratio[1]:.4f}, {ratio[2]:.4f}]"

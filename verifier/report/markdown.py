@@ -1,42 +1,89 @@
-"""The Markdown report: a summary line, one table row per case (failures first), failure texts."""
+"""The Markdown report: readable as plain text and rendered by GitHub.
+
+The overall status and counts first, then one short table row per case (failures first), then
+for every failure and known deviation a list of its facts (rejected checks, std ratio,
+diagnosis, explanation) and its full verdict text. Long prose goes into wrapped list items,
+never into table cells, so no line is longer than :data:`MAX_LINE` characters (verdict texts in
+code blocks are wrapped the same way).
+"""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 from tabulate import tabulate
 
+from ..stats.checks import CONFIDENCE
 from .cases import (
-    FAIL, KNOWN, expected_std, failures_first, fmt_p, fmt_ratio, ks, shape_text, status, summary_line, target,
+    FAIL,
+    KNOWN,
+    banner_counts,
+    default_correction,
+    detectable_text,
+    failures_first,
+    overall,
+    ratio_text,
+    rejected_checks,
+    shape_text,
+    status,
+    target,
 )
 from .environment import environment
 
-__all__ = ["render_markdown", "case_rows", "HEADERS"]
+__all__ = ["HEADERS", "MAX_LINE", "case_rows", "render_markdown"]
 
-HEADERS = ("verdict", "target", "shape", "dtype", "expected", "expected std", "observed/expected std (99% CI)",
-           "KS D", "KS p")
+MAX_LINE = 200
+"""No line of the report is longer (prose is wrapped at 100 characters)."""
+_WRAP = 100
+_CELL = 44  # longest table cell; longer targets/specs are shortened in the table (full text below)
+
+HEADERS = ("#", "verdict", "case", "shape", "dtype", "expected", "rejected", f"obs/exp std ({CONFIDENCE:.0%} CI)",
+           "detectable std error")
 
 
-def _md(text: str) -> str:
+def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _cell(text: Any) -> str:
+    s = str(text)
+    return _md(s if len(s) <= _CELL else s[: _CELL - 1] + "…")
+
+
+def _item(text: str, indent: str = "") -> list[str]:
+    """A list item wrapped at :data:`_WRAP` columns (continuation lines indented under it)."""
+    return textwrap.wrap(text, _WRAP, initial_indent=indent + "- ", subsequent_indent=indent + "  ",
+                         break_long_words=True, break_on_hyphens=False) or [indent + "-"]
+
+
+def _code(text: str) -> list[str]:
+    """A verdict text as a fenced block, its lines wrapped at :data:`MAX_LINE`."""
+    lines = []
+    for line in text.splitlines():
+        while len(line) > MAX_LINE:
+            lines.append(line[:MAX_LINE])
+            line = "    " + line[MAX_LINE:]
+        lines.append(line)
+    return ["```", *lines, "```"]
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """A GitHub table: aligned columns when that fits in :data:`MAX_LINE`, else unpadded rows
+    (GitHub renders both; padding would push every row past the limit)."""
+    text = tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True)
+    if max(map(len, text.splitlines()), default=0) <= MAX_LINE:
+        return text
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 def case_rows(results: Sequence[Any]) -> list[tuple[str, ...]]:
-    """The table rows (strings), failures first; exact checks show their detail instead of KS."""
-    rows = []
-    for r in failures_first(results):
-        k = ks(r)
-        std = expected_std(r)
-        verdict = status(r)
-        if k is None and getattr(r, "distribution", None) is None:
-            detail = "; ".join(c.detail for c in r.checks)
-            ks_d, ks_p = "exact", detail
-        else:
-            ks_d, ks_p = (f"{k[0]:.4g}", fmt_p(k[1])) if k else ("—", "—")
-        rows.append((verdict, target(r), shape_text(r), r.sample.dtype, r.expected,
-                     f"{std:.4g}" if std is not None else "—", fmt_ratio(r), ks_d, ks_p))
-    return rows
+    """The table rows (strings), failures first."""
+    return [(str(i + 1), status(r), _cell(target(r)), shape_text(r), str(r.sample.dtype), _cell(r.expected),
+             _md(", ".join(rejected_checks(r)) or "—"), ratio_text(r), detectable_text(r).replace(" %", "%"))
+            for i, r in enumerate(failures_first(results))]
 
 
 def render_markdown(
@@ -47,45 +94,53 @@ def render_markdown(
     seed: int | None = None,
     alpha: float | None = None,
     notes: Sequence[str] = (),
+    correction: str | None = None,
 ) -> str:
-    """The report as GitHub-flavoured Markdown."""
+    """The report as GitHub-flavoured Markdown (every line ≤ :data:`MAX_LINE` characters)."""
     env = environment(seed=seed, alpha=alpha, command=command)
-    out = [f"# {_md(title)}", "", f"**{summary_line(results)}**", ""]
+    ordered = failures_first(results)
+    correction = correction or default_correction(alpha)
+    out = [f"# {_md(title)}", "", f"**{overall(results)}**: {banner_counts(results)}", ""]
+    meta = [m for m in (correction, f"seed {seed}" if seed is not None else None, f"created {env['created']}") if m]
+    out += textwrap.wrap("; ".join(meta) + ".", _WRAP) + [""]
     if command:
         out += [f"Regenerate with `{command}`.", ""]
-    meta = [f"seed {seed}" if seed is not None else None,
-            f"family-wise α = {alpha:g} per case (Holm)" if alpha is not None else None,
-            f"created {env['created']}"]
-    out += ["; ".join(m for m in meta if m) + ".", ""]
     if notes:
-        out += ["## Notes", ""] + [f"- {_md(n)}" for n in notes] + [""]
-    rows = [tuple(_md(c) for c in row) for row in case_rows(results)]
-    # Exact cases carry their detail in the KS column; in Markdown that one long cell would
-    # widen every row, so the table points to a section listing them instead.
-    exact = [r for r in failures_first(results) if ks(r) is None and getattr(r, "distribution", None) is None]
-    if exact:
-        rows = [row[:-1] + ("see *Exact checks*",) if row[-2] == "exact" else row for row in rows]
-    out += ["## Cases", "", tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True), ""]
+        out += ["## Notes", ""]
+        for n in notes:
+            out += _item(_md(n))
+        out.append("")
+    out += ["## Cases", "", _table(case_rows(results)),
+            ""]
+    if any(status(r) in (FAIL, KNOWN) for r in ordered):
+        out += ["## Failures and known deviations", ""]
+        for i, r in enumerate(ordered):
+            if status(r) not in (FAIL, KNOWN):
+                continue
+            out += [f"### {i + 1}. {status(r)}: {_md(target(r))} [{shape_text(r)}, {r.sample.dtype}]", ""]
+            out += _item(f"expected: {_md(r.expected)}")
+            out += _item(f"rejected: {', '.join(rejected_checks(r)) or '—'}")
+            if ratio_text(r) != "—":
+                out += _item(f"observed/expected std ({CONFIDENCE:.0%} CI): {ratio_text(r)}")
+            diag = getattr(r, "diagnosis", None)
+            if diag is not None:
+                out += _item(f"diagnosis: {_md(diag)}")
+            if status(r) == KNOWN:
+                out += _item(f"known deviation of the library (the check still fails): {_md(r.known_deviation)}")
+            out += _item(f"detectable std error: {detectable_text(r)}")
+            out += ["", *_code(str(r)), ""]
+    exact = [r for r in ordered if getattr(r, "distribution", None) is None and status(r) not in (FAIL, KNOWN)]
     if exact:
         out += ["## Exact checks", ""]
         for r in exact:
             detail = "; ".join(c.detail for c in r.checks)
-            out.append(f"- {status(r)} **{_md(target(r))}** [{shape_text(r)}, {r.sample.dtype}]: {_md(detail)}")
+            out += _item(f"{status(r)} **{_md(target(r))}** [{shape_text(r)}, {r.sample.dtype}]: {_md(detail)}")
         out.append("")
-    known = [r for r in failures_first(results) if status(r) == KNOWN]
-    if known:
-        out += ["## Known deviations", "",
-                "These cases fail, and the failure is the library's documented behaviour, not a weakened check:", ""]
-        for r in known:
-            out.append(f"- **{_md(target(r))}** [{shape_text(r)}, {r.sample.dtype}]: {_md(r.known_deviation)}")
-        out.append("")
-    failing = [r for r in failures_first(results) if status(r) in (FAIL, KNOWN)]
-    if failing:
-        out += ["## Failure details", ""]
-        for r in failing:
-            out += [f"### {_md(target(r))} [{shape_text(r)}, {r.sample.dtype}]", "", "```", str(r), "```", ""]
     libs = ", ".join(f"{k} {v}" for k, v in env["libraries"].items())
     m = env["machine"]
-    out += ["## Environment", "", f"- libraries: {libs}",
-            f"- machine: {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}", ""]
+    out += ["## Environment", ""]
+    out += _item(f"libraries: {libs}")
+    out += _item(f"machine: {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}")
+    out.append("")
     return "\n".join(out)
+
