@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from .stats.checks import CONFIDENCE, CheckResult, NullModel, null_model, run_checks
-from .stats.decision import POWER, detectable_std_error, holm
+from .stats.checks import CONFIDENCE, CheckResult, NullModel, null_model, on_detected_grid, run_checks
+from .stats.decision import POWER, ROLES, detectable_std_error, event_share, holm, role_of
 from .stats.summary import Summary, summarize
 from .stats.tolerance import Tolerance, apply_tolerance
 from .theory.distributions import Distribution
@@ -124,7 +124,7 @@ class Verdict:
             for c in self.checks
         ]
         table = tabulate(rows, headers=("check", "result", "statistic", "p-value", "detail"), disable_numparse=True)
-        lines.append(f"  checks (Holm, family-wise α = {self.alpha:g}):")
+        lines.append(f"  checks (Holm over the statistical checks, family-wise α = {self.alpha:g}):")
         lines += ["    " + line for line in table.splitlines()]
         if self.tolerance is not None:
             if self.status == "within tolerance":
@@ -156,9 +156,27 @@ def _fmt_p(p: float) -> str:
 
 
 def decide(checks: tuple[CheckResult, ...], alpha: float) -> tuple[CheckResult, ...]:
-    """Apply Holm's procedure over the checks' p-values at family-wise ``alpha``."""
-    rejected = holm([c.pvalue for c in checks], alpha)
-    return tuple(c.decided(not r) for c, r in zip(checks, rejected))
+    """Decide each check at family-wise level ``alpha``.
+
+    Deterministic checks (finite, support) fail when violated and spend none of α; event
+    checks (degenerate) fail when ``p ≤ share·α``; the statistical checks share the rest,
+    ``α·(1 − Σ shares)``, under Holm's procedure (see :data:`verifier.stats.decision.ROLES`).
+    The family-wise false-alarm rate is at most ``alpha``.
+    """
+    names = [c.name for c in checks]
+    level = alpha * (1.0 - event_share(names))
+    family = [i for i, c in enumerate(checks) if role_of(c.name) == "statistical"]
+    rejected = holm([checks[i].pvalue for i in family], level)
+    out = list(checks)
+    for i, r in zip(family, rejected):
+        out[i] = checks[i].decided(not r)
+    for i, c in enumerate(checks):
+        role = role_of(c.name)
+        if role == "deterministic":
+            out[i] = c.decided(c.pvalue > 0.0)
+        elif role == "event":
+            out[i] = c.decided(c.pvalue > ROLES[c.name][1] * alpha)
+    return tuple(out)
 
 
 def verify(summary: Summary, dist: Distribution, *, expected: str, sample: SampleInfo, alpha: float,
@@ -168,10 +186,12 @@ def verify(summary: Summary, dist: Distribution, *, expected: str, sample: Sampl
     With a ``tolerance``, a rejected statistical check whose effect lies within it does
     not fail the verdict (see :mod:`verifier.stats.tolerance`).
     """
-    null: NullModel = null_model(dist, summary)
-    checks = apply_tolerance(decide(run_checks(summary, null), alpha), tolerance)
+    tested, grid_note = on_detected_grid(summary)
+    null: NullModel = null_model(dist, tested, grid_note)
+    checks = apply_tolerance(decide(run_checks(tested, null), alpha), tolerance)
     kurt = null.mu4 / null.variance**2
-    detectable = detectable_std_error(summary.n, kurt, alpha, m=len(checks))
+    m = sum(role_of(c.name) == "statistical" for c in checks)
+    detectable = detectable_std_error(summary.n, kurt, alpha * (1.0 - event_share([c.name for c in checks])), m=max(m, 1))
     verdict = Verdict(all(c.passed or bool(c.within_tolerance) for c in checks), checks, expected, dist, sample,
                       alpha, detectable, summary=summary, tolerance=tolerance)
     if not verdict.passed:

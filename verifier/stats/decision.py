@@ -14,13 +14,53 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["DEFAULT_ALPHA", "POWER", "holm", "benjamini_hochberg", "detectable_std_error", "validate_alpha"]
+__all__ = ["DEFAULT_ALPHA", "POWER", "ROLES", "register_check", "role_of", "event_share", "holm", "benjamini_hochberg",
+           "detectable_std_error", "validate_alpha"]
 
 DEFAULT_ALPHA = 1e-4
 """Default family-wise error rate of one verdict."""
 
 POWER = 0.99
 """Power at which the detectable error is stated."""
+
+
+ROLES: dict[str, tuple[str, float]] = {
+    "finite": ("deterministic", 0.0),
+    "support": ("deterministic", 0.0),
+    "degenerate": ("event", 0.01),
+}
+"""How each check joins the verdict, by name: ``(role, share)``.
+
+* ``'deterministic'``: the violation is impossible under the null (p = 0 when violated,
+  1 otherwise); it fails the verdict by itself and spends none of α.
+* ``'event'``: a rare event whose null probability is the p-value; it fails the verdict
+  when ``p ≤ share·α`` and so spends at most ``share·α``.
+* ``'statistical'`` (any name not registered): a p-value in the Holm family, which gets
+  the α left by the events.
+
+A new check plugs in by returning a :class:`~verifier.stats.checks.CheckResult` from a
+function the caller adds to the checks, and, unless it is statistical, by
+``register_check(name, role, share)``.
+"""
+
+
+def register_check(name: str, role: str, share: float = 0.0) -> None:
+    """Declare how the check called ``name`` joins the verdict (see :data:`ROLES`)."""
+    if role not in ("deterministic", "event", "statistical"):
+        raise ValueError(f"role must be 'deterministic', 'event' or 'statistical', got {role!r}")
+    if not 0.0 <= share < 0.5:
+        raise ValueError(f"share must be in [0, 0.5), got {share!r}")
+    ROLES[name] = (role, float(share) if role == "event" else 0.0)
+
+
+def role_of(name: str) -> str:
+    """The role of the check ``name`` ('statistical' unless registered)."""
+    return ROLES.get(name, ("statistical", 0.0))[0]
+
+
+def event_share(names: Sequence[str]) -> float:
+    """Total share of α spent by the event checks among ``names``."""
+    return float(sum(ROLES[n][1] for n in names if n in ROLES and ROLES[n][0] == "event"))
 
 
 def validate_alpha(alpha: float | None) -> float:
