@@ -96,3 +96,50 @@ def test_pvalues_are_calibrated(family: str, dtype: str) -> None:
         assert v.check("finite").passed and v.check("degenerate").passed
         if v.check("support") is not None:
             assert v.check("support").pvalue == 1.0
+
+
+# ---- small n, discrete grids and detected grids (issue 15) ---------------------------------
+
+SMALL_N = (1, 2, 5, 10, 30, 100)
+N_SMALL_VERDICTS = 500
+
+
+def _small_limits(p: float) -> float:
+    return sst.binom.isf(0.0005, N_SMALL_VERDICTS, p) / N_SMALL_VERDICTS
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float32-on-bf16-grid", "float16"])
+@pytest.mark.parametrize("family", list(SPECS))
+@pytest.mark.parametrize("n", SMALL_N)
+def test_small_n_false_alarm_rate(family: str, dtype: str, n: int) -> None:
+    """Verdict and per-check false-alarm rates at α = 0.05 and 0.01 never above the binomial
+    limit, at every n from 1 (small-n laws: AD/CvM tables, exact lattice laws, degenerate
+    p-value on grids)."""
+    torch = pytest.importorskip("torch") if "bf16" in dtype or dtype == "bfloat16" else None
+    spec = verifier.as_spec(SPECS[family])
+    dist = spec.distribution(SHAPE)
+    rng = np.random.default_rng(zlib.crc32(f"{family}/{dtype}/{n}".encode()))
+    x = dist.ppf(rng.uniform(size=(N_SMALL_VERDICTS, n)))
+    if dtype == "float32":
+        data, sdtype = x.astype(np.float32), "float32"
+    elif dtype == "float16":
+        data, sdtype = x.astype(np.float16), "float16"
+    else:
+        b = torch.from_numpy(x.astype(np.float32)).bfloat16()
+        data, sdtype = ((b, "bfloat16") if dtype == "bfloat16" else (b.float().numpy(), "float32"))
+    fails = {0.05: 0, 0.01: 0}
+    per_check = {a: {} for a in fails}
+    for i in range(N_SMALL_VERDICTS):
+        sample = Sample((data[i],), (n,), sdtype, 1, "calibration", "values", None, "cpu")
+        summary = summarize(sample, dist)
+        info = SampleInfo("calibration", (n,), sdtype, n)
+        for a in fails:
+            v = verify(summary, dist, expected=str(spec), sample=info, alpha=a)
+            fails[a] += not v.passed
+            for c in v.checks:
+                per_check[a][c.name] = per_check[a].get(c.name, 0) + (c.pvalue <= a)
+    for a, f in fails.items():
+        hi = _small_limits(a)
+        assert f / N_SMALL_VERDICTS <= hi, f"n={n} α={a}: verdict false-alarm rate {f / N_SMALL_VERDICTS:.3f} > {hi:.3f}"
+        for name, k in per_check[a].items():
+            assert k / N_SMALL_VERDICTS <= hi, f"n={n} α={a}: {name} rejects {k / N_SMALL_VERDICTS:.3f} > {hi:.3f}"

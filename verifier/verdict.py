@@ -88,8 +88,13 @@ class Verdict:
     @property
     def status(self) -> str:
         """``'pass'`` (no detectable deviation), ``'within tolerance'`` (a deviation was
-        detected but its size is within :attr:`tolerance`) or ``'fail'``."""
+        detected and its size shown within :attr:`tolerance` by a TOST), ``'inconclusive'``
+        (detected, neither shown within nor beyond the tolerance: not a pass) or ``'fail'``."""
         if not self.passed:
+            if self.tolerance is not None and all(
+                    c.within_tolerance is None and (c.tolerance_detail or "").endswith("inconclusive")
+                    for c in self.failed):
+                return "inconclusive"
             return "fail"
         return "within tolerance" if self.tolerated else "pass"
 
@@ -132,6 +137,9 @@ class Verdict:
                 lines.append(f"  status    deviation detected but within tolerance ({self.tolerance}): {figs}")
             elif self.status == "pass":
                 lines.append(f"  status    no detectable deviation (tolerance {self.tolerance} not needed)")
+            elif self.status == "inconclusive":
+                figs = "; ".join(dict.fromkeys(c.tolerance_detail for c in self.failed if c.tolerance_detail))
+                lines.append(f"  status    deviation detected; neither within nor beyond tolerance ({self.tolerance}): {figs}")
             else:
                 beyond = "; ".join(dict.fromkeys(c.tolerance_detail for c in self.failed if c.tolerance_detail))
                 lines.append(f"  status    deviation beyond tolerance ({self.tolerance})" + (f": {beyond}" if beyond else ""))
@@ -188,7 +196,7 @@ def verify(summary: Summary, dist: Distribution, *, expected: str, sample: Sampl
     """
     tested, grid_note = on_detected_grid(summary)
     null: NullModel = null_model(dist, tested, grid_note)
-    checks = apply_tolerance(decide(run_checks(tested, null), alpha), tolerance)
+    checks = apply_tolerance(decide(run_checks(tested, null), alpha), tolerance, summary.n, null, alpha)
     kurt = null.mu4 / null.variance**2
     m = sum(role_of(c.name) == "statistical" for c in checks)
     detectable = detectable_std_error(summary.n, kurt, alpha * (1.0 - event_share([c.name for c in checks])), m=max(m, 1))

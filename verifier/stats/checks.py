@@ -281,7 +281,7 @@ def check_mean(s: Summary, null: NullModel) -> CheckResult:
     return CheckResult("mean", float(z), p, f"mean {s.moments.mean:.4g} (expected {null.mean:.4g}), z = {z:.2f}", eff)
 
 
-def _variance_tail(ratio: float, n: int, null: NullModel) -> tuple[float, float, float]:
+def _variance_tail(ratio: float, n: int, null: NullModel, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     r"""Two-sided p-value and CI for ``q = m_2/σ²`` where :math:`m_2 = \frac1n\sum (x-\mu)^2`.
 
     Normal (continuous): :math:`n q \sim \chi^2_n` exactly. Bounded null, ``n ≤ 2000``: the
@@ -289,9 +289,9 @@ def _variance_tail(ratio: float, n: int, null: NullModel) -> tuple[float, float,
     Otherwise Pearson type III
     (gamma matched to three moments) with :math:`E q = 1`, :math:`Var\,q = (\mu_4-\sigma^4)/(n\sigma^4)`
     and skewness :math:`(\mu_6 - 3\mu_4\sigma^2 + 2\sigma^6)/((\mu_4-\sigma^4)^{3/2}\sqrt n)`.
-    Returns (p, ci_low, ci_high) for the std ratio :math:`\sqrt q`.
+    Returns (p, ci_low, ci_high) for the std ratio :math:`\sqrt q` (interval at ``confidence``).
     """
-    a = (1 - CONFIDENCE) / 2
+    a = (1 - confidence) / 2
     if null.exact_normal:
         cdf = _st.chi2.cdf(n * ratio, n)
         sf = _st.chi2.sf(n * ratio, n)
