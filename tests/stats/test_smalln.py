@@ -229,3 +229,25 @@ def test_lattice_law_matches_irwin_hall() -> None:
     assert 1 / 48 <= law.upper(2.5) <= 1 / 48 * 1.02
     assert 1 / 48 <= law.lower(0.5) <= 1 / 48 * 1.02
     assert law.upper(3.01) == 0.0
+
+
+# ---- extreme-value (range) test for bounded families -----------------------------------------
+
+def test_range_catches_uniform_scaled_down_by_one_percent() -> None:
+    spec = verifier.as_spec("he_uniform")
+    dist = spec.distribution((64, 64))
+    x = (dist.sample((64, 64), rng=3) * 0.99).astype(np.float32)  # n = 4096: variance barely moves
+    v = verifier.check(x, spec)
+    assert not v.check("range").passed and not v.passed
+    assert v.check("variance").pvalue > 1e-4  # the range sees it first
+
+
+def test_range_pvalue_is_exact_beta_law() -> None:
+    dist = Uniform(0.0, 1.0)
+    u = np.random.default_rng(9).random((20_000, 10))
+    cov = u.max(axis=1) - u.min(axis=1)
+    p = sst.beta.cdf(cov, 9, 2)
+    assert sst.kstest(p, "uniform").pvalue > 1e-3
+    s = _summary(np.array([0.2, 0.5, 0.7]), dist)
+    c = checks.check_range(s, checks.null_model(dist, s))
+    assert c.pvalue == pytest.approx(3 * 0.5**2 - 2 * 0.5**3)
