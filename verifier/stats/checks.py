@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats as _st
@@ -112,10 +113,17 @@ def null_model(dist: Distribution, summary: Summary, grid_note: str | None = Non
     if summary.mode == "grid":
         assert summary.counts is not None
         r = rounded_null(summary.counts, summary.dtype, dist)
-        return NullModel(dist, summary.dtype, r.mean, r.central_moment(2), r.central_moment(4),
-                         r.central_moment(6), False, r, grid_note, r.central_moment(3))
+        mean, m2, m3, m4, m6 = _rounded_moments(summary.dtype, dist)
+        return NullModel(dist, summary.dtype, mean, m2, m4, m6, False, r, grid_note, m3)
     return NullModel(dist, summary.dtype, dist.mean, dist.variance, dist.central_moment(4),
                      dist.central_moment(6), isinstance(dist, Normal), mu3=dist.central_moment(3))
+
+
+@lru_cache(maxsize=64)
+def _rounded_moments(dtype: str, dist: Distribution) -> tuple[float, float, float, float, float]:
+    """Mean and central moments 2, 3, 4, 6 of ``dist`` rounded to the ``dtype`` grid (cached)."""
+    r = rounded_null(np.zeros(65536, dtype=np.int64), dtype, dist)
+    return r.mean, r.central_moment(2), r.central_moment(3), r.central_moment(4), r.central_moment(6)
 
 
 def on_detected_grid(s: Summary) -> tuple[Summary, str | None]:

@@ -27,6 +27,7 @@ POWER = 0.99
 ROLES: dict[str, tuple[str, float]] = {
     "finite": ("deterministic", 0.0),
     "support": ("deterministic", 0.0),
+    "padding_row": ("deterministic", 0.0),
     "degenerate": ("event", 0.01),
 }
 """How each check joins the verdict, by name: ``(role, share)``.

@@ -105,7 +105,7 @@ def tost_interval(check: CheckResult, checks: tuple[CheckResult, ...], n: int, n
         half = float(_st.norm.isf(alpha)) / math.sqrt(n)
         est = check.effect.estimate
         return est - half, est + half, None, None, "(mean − μ)/σ"  # type: ignore[return-value]
-    if check.name in ("ks", "ad", "cvm"):
+    if check.name in ("ks", "ad", "cvm", "shape"):
         ks = _ks_distance(checks)
         if ks is None:
             return None
