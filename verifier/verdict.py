@@ -247,7 +247,7 @@ def verify(summary: Summary, dist: Distribution, *, expected: str, sample: Sampl
     checks = apply_tolerance(decide(run_checks(tested, null), alpha, summary.n), tolerance, summary.n, null, alpha)
     kurt = null.mu4 / null.variance**2
     detectable = detectable_std_error(summary.n, kurt, alpha * (1.0 - event_share([c.name for c in checks])),
-                                      m=family_size(checks))
+                                      m=family_size(checks), normal=null.exact_normal)
     verdict = Verdict(all(c.passed or bool(c.within_tolerance) for c in checks), checks, expected, dist, sample,
                       alpha, detectable, summary=summary, tolerance=tolerance)
     if not verdict.passed:

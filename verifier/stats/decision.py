@@ -107,18 +107,29 @@ def benjamini_hochberg(pvalues: Sequence[float], alpha: float) -> list[bool]:
     return rejected
 
 
-def detectable_std_error(n: int, kurtosis: float, alpha: float, m: int = 1, power: float = POWER) -> tuple[float, float]:
+def detectable_std_error(n: int, kurtosis: float, alpha: float, m: int = 1, power: float = POWER,
+                         normal: bool = False) -> tuple[float, float]:
     r"""Smallest relative std errors (down, up) detected with probability ``power``.
 
-    The variance test's ratio :math:`q = m_2/\sigma^2` is approximately
-    :math:`N(s^2, s^4\tau^2)` under a true scale ``s``, :math:`\tau^2 = (\kappa-1)/n`
-    (κ the kurtosis). At per-test level α/m (Holm's smallest threshold) it rejects with
-    probability ``power`` once
+    ``normal``: the exact χ² law. Under a true scale ``s``, :math:`n q/s^2 \sim \chi^2_n`
+    and the two-sided test at per-test level α/m rejects upwards when
+    :math:`nq \ge \chi^2_{n,1-a}` (``a = α/(2m)``), so power ``P`` needs
+    :math:`s^2 = \chi^2_{n,1-a}/\chi^2_{n,1-P}`, and downwards
+    :math:`s^2 = \chi^2_{n,a}/\chi^2_{n,P}`.
+
+    Otherwise the normal approximation: :math:`q = m_2/\sigma^2` is approximately
+    :math:`N(s^2, s^4\tau^2)`, :math:`\tau^2 = (\kappa-1)/n` (κ the kurtosis), which
+    rejects with probability ``power`` once
     :math:`s^2 \ge (1+z_a\tau)/(1-z_p\tau)` or :math:`s^2 \le (1-z_a\tau)/(1+z_p\tau)`.
     Returns ``(1 - s_low, s_high - 1)``; ``inf`` when no error is detectable.
     """
     if n < 2:
         return math.inf, math.inf
+    if normal:
+        a = alpha / m / 2
+        up = float(_st.chi2.isf(a, n) / _st.chi2.ppf(1 - power, n))
+        down = float(_st.chi2.ppf(a, n) / _st.chi2.isf(1 - power, n))
+        return 1.0 - math.sqrt(max(down, 0.0)), math.sqrt(up) - 1.0
     tau = math.sqrt(max(kurtosis - 1.0, 0.0) / n)
     za = _st.norm.isf(alpha / m / 2)
     zp = _st.norm.ppf(power)
