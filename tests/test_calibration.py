@@ -145,3 +145,27 @@ def test_small_n_false_alarm_rate(family: str, dtype: str, n: int) -> None:
         assert f / N_SMALL_VERDICTS <= hi, f"n={n} α={a}: verdict false-alarm rate {f / N_SMALL_VERDICTS:.3f} > {hi:.3f}"
         for name, k in per_check[a].items():
             assert k / N_SMALL_VERDICTS <= hi, f"n={n} α={a}: {name} rejects {k / N_SMALL_VERDICTS:.3f} > {hi:.3f}"
+
+
+@pytest.mark.parametrize("std", [1e-6, 3e-5, 1000.0, 5000.0])
+def test_float16_subnormal_scale_and_large_std(std: float) -> None:
+    """fp16 draws whose std lies in the subnormal range (min normal 6.1e-5) or near the top
+    of the range (max 65504): the rounded law keeps the false-alarm rate at α."""
+    reps, alpha = 400, 0.05
+    rng = np.random.default_rng(int(std * 1e6) % 2**32)
+    fails = sum(not verifier.check(rng.normal(0, std, 1024).astype(np.float16), f"normal(0, {std})",
+                                   alpha=alpha).passed for _ in range(reps))
+    assert fails / reps <= sst.binom.isf(0.0005, reps, alpha) / reps
+
+
+@pytest.mark.parametrize("n", [1_000, 2**20, 2**20 + 1, 3_000_000])
+def test_large_n_false_alarm_rate(n: int) -> None:
+    """A few verdicts at the exact/streamed boundary (2²⁰ exact, 2²⁰+1 streamed) and beyond:
+    the false-alarm count stays within the binomial limit (few reps: a coarse check)."""
+    reps = 200 if n <= 1_000 else 16
+    alpha = 0.05
+    rng = np.random.default_rng(n)
+    fails = 0
+    for _ in range(reps):
+        fails += not verifier.check(rng.standard_normal(n).astype(np.float32), "normal(0, 1)", alpha=alpha).passed
+    assert fails <= sst.binom.isf(0.0005, reps, alpha), (fails, reps)
