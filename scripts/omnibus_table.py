@@ -26,7 +26,7 @@ LEVELS = np.unique(np.concatenate((np.logspace(-6, 0, 121), [0.5])))
 CONF = 1e-3
 
 
-def _threshold(pvalue, m: float, hi: float) -> float:  # noqa: ANN001
+def _threshold(pvalue, m: float, hi: float) -> float:
     """inf{x : pvalue(x) <= m} by bisection on [0, hi] (pvalue non-increasing)."""
     if pvalue(0.0) <= m:
         return 0.0
@@ -66,9 +66,9 @@ def main() -> None:
         d, a, w = simulate(n, reps)
         g = np.empty(LEVELS.size)
         for j, m in enumerate(LEVELS):
-            td = _threshold(lambda x: gof.ks_pvalue(x, n), m, 1.0 + 1e-9)
-            ta = _threshold(lambda x: gof.ad_pvalue(x, n), m, 1e4)
-            tw = _threshold(lambda x: gof.cvm_pvalue(x, n), m, n / 3 + 1.0)
+            td = _threshold(lambda x, n=n: gof.ks_pvalue(x, n), m, 1.0 + 1e-9)
+            ta = _threshold(lambda x, n=n: gof.ad_pvalue(x, n), m, 1e4)
+            tw = _threshold(lambda x, n=n: gof.cvm_pvalue(x, n), m, n / 3 + 1.0)
             k = int(np.count_nonzero((d >= td) | (a >= ta) | (w >= tw)))
             g[j] = 1.0 if k >= reps else stats.beta.ppf(1 - CONF, k + 1, reps - k)
         data[f"g_{n}"] = np.minimum(np.maximum.accumulate(g), 1.0)  # non-decreasing in m

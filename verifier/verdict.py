@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from .stats.checks import CONFIDENCE, CheckResult, NullModel, null_model, on_detected_grid, run_checks
 from .stats import omnibus
+from .stats.checks import (
+    CONFIDENCE,
+    CheckResult,
+    NullModel,
+    null_model,
+    on_detected_grid,
+    run_checks,
+)
 from .stats.decision import POWER, ROLES, detectable_std_error, event_share, role_of
 from .stats.summary import Summary, summarize
 from .stats.tolerance import Tolerance, apply_tolerance
@@ -257,7 +264,7 @@ def verify(summary: Summary, dist: Distribution, *, expected: str, sample: Sampl
     return verdict
 
 
-def summarize_and_verify(sample, dist: Distribution, *, expected: str, info: SampleInfo, alpha: float,  # noqa: ANN001
+def summarize_and_verify(sample, dist: Distribution, *, expected: str, info: SampleInfo, alpha: float,
                          tolerance: Tolerance | None = None) -> Verdict:
     """Summarise ``sample`` (a :class:`~verifier.sources.sample.Sample`) and verify it."""
     return verify(summarize(sample, dist), dist, expected=expected, sample=info, alpha=alpha, tolerance=tolerance)

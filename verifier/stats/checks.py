@@ -17,11 +17,18 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats as _st
 
-from . import exactsum, gof
-from .grid import RoundedNull, detect_grid, grid_bits, max_cell_mass, neighbour, round_to_dtype, rounded_null
-from .summary import Summary
-
 from ..theory.distributions import Distribution, Normal
+from . import exactsum, gof
+from .grid import (
+    RoundedNull,
+    detect_grid,
+    grid_bits,
+    max_cell_mass,
+    neighbour,
+    round_to_dtype,
+    rounded_null,
+)
+from .summary import Summary
 
 __all__ = [
     "Effect",

@@ -78,7 +78,7 @@ def two_sided(law: SumLaw, s: float) -> float:
     return float(min(1.0, 2.0 * min(law.lower(s), law.upper(s))))
 
 
-def _cell_masses(cdf, lo: float, hi: float, k: int) -> tuple[float, float, np.ndarray]:  # noqa: ANN001
+def _cell_masses(cdf, lo: float, hi: float, k: int) -> tuple[float, float, np.ndarray]:
     h = (hi - lo) / (k - 1)
     edges = lo + (np.arange(k + 1) - 0.5) * h
     edges[0], edges[-1] = lo, hi
@@ -87,7 +87,7 @@ def _cell_masses(cdf, lo: float, hi: float, k: int) -> tuple[float, float, np.nd
 
 
 @lru_cache(maxsize=64)
-def lattice_law(key: tuple, kind: str, n: int) -> SumLaw:  # noqa: ANN001
+def lattice_law(key: tuple, kind: str, n: int) -> SumLaw:
     """The law of the sum for ``kind`` 'mean' (``X``) or 'square' (``(X-μ)²``).
 
     ``key`` is ``('dist', dist, μ)`` for a continuous bounded null or
