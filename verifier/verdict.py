@@ -107,7 +107,8 @@ class Verdict:
         return "within tolerance" if self.tolerated else "pass"
 
     def check(self, name: str) -> CheckResult | None:
-        """The check called ``name`` ('finite', 'degenerate', 'support', 'mean', 'variance', 'ks', 'ad')."""
+        """The check called ``name`` ('finite', 'degenerate', 'support', 'mean', 'variance', 'range', 'ks', 'ad',
+        'cvm', and 'shape' when KS/AD/CvM were combined)."""
         return next((c for c in self.checks if c.name == name), None)
 
     @property
