@@ -25,7 +25,7 @@ import verifier
 from verifier.sources.sample import Sample
 from verifier.stats.summary import summarize
 from verifier.theory.distributions import Distribution
-from verifier.verdict import SampleInfo, verify
+from verifier.verdict import SampleInfo, decide, verify
 
 pytestmark = pytest.mark.slow
 
@@ -96,3 +96,76 @@ def test_pvalues_are_calibrated(family: str, dtype: str) -> None:
         assert v.check("finite").passed and v.check("degenerate").passed
         if v.check("support") is not None:
             assert v.check("support").pvalue == 1.0
+
+
+# ---- small n, discrete grids and detected grids (issue 15) ---------------------------------
+
+SMALL_N = (1, 2, 5, 10, 30, 100)
+N_SMALL_VERDICTS = 500
+
+
+def _small_limits(p: float) -> float:
+    return sst.binom.isf(0.0005, N_SMALL_VERDICTS, p) / N_SMALL_VERDICTS
+
+
+SMALL_CASES = [(n, f, "float32") for n in SMALL_N for f in SPECS] + [
+    (n, f, d) for n in (1, 2, 10, 100) for f in SPECS for d in ("bfloat16", "float32-on-bf16-grid", "float16")]
+
+
+@pytest.mark.parametrize("n, family, dtype", SMALL_CASES)
+def test_small_n_false_alarm_rate(family: str, dtype: str, n: int) -> None:
+    """Verdict and per-check false-alarm rates at α = 0.05 and 0.01 never above the binomial
+    limit, at every n from 1 (small-n laws: AD/CvM tables, exact lattice laws, degenerate
+    p-value on grids, float32 values on the bf16 grid detected)."""
+    torch = pytest.importorskip("torch") if "bf16" in dtype or dtype == "bfloat16" else None
+    spec = verifier.as_spec(SPECS[family])
+    dist = spec.distribution(SHAPE)
+    rng = np.random.default_rng(zlib.crc32(f"{family}/{dtype}/{n}".encode()))
+    x = dist.ppf(rng.uniform(size=(N_SMALL_VERDICTS, n)))
+    if dtype == "float32":
+        data, sdtype = x.astype(np.float32), "float32"
+    elif dtype == "float16":
+        data, sdtype = x.astype(np.float16), "float16"
+    else:
+        b = torch.from_numpy(x.astype(np.float32)).bfloat16()
+        data, sdtype = ((b, "bfloat16") if dtype == "bfloat16" else (b.float().numpy(), "float32"))
+    fails = {0.05: 0, 0.01: 0}
+    per_check = {a: {} for a in fails}
+    for i in range(N_SMALL_VERDICTS):
+        sample = Sample((data[i],), (n,), sdtype, 1, "calibration", "values", None, "cpu")
+        info = SampleInfo("calibration", (n,), sdtype, n)
+        v = verify(summarize(sample, dist), dist, expected=str(spec), sample=info, alpha=0.05)
+        for a in fails:
+            checks = v.checks if a == 0.05 else decide(v.checks, a, n)
+            fails[a] += not all(c.passed for c in checks)
+            for c in checks:
+                per_check[a][c.name] = per_check[a].get(c.name, 0) + (c.pvalue <= a)
+    for a, f in fails.items():
+        hi = _small_limits(a)
+        assert f / N_SMALL_VERDICTS <= hi, f"n={n} α={a}: verdict false-alarm rate {f / N_SMALL_VERDICTS:.3f} > {hi:.3f}"
+        for name, k in per_check[a].items():
+            assert k / N_SMALL_VERDICTS <= hi, f"n={n} α={a}: {name} rejects {k / N_SMALL_VERDICTS:.3f} > {hi:.3f}"
+
+
+@pytest.mark.parametrize("std", [1e-6, 3e-5, 1000.0, 5000.0])
+def test_float16_subnormal_scale_and_large_std(std: float) -> None:
+    """fp16 draws whose std lies in the subnormal range (min normal 6.1e-5) or near the top
+    of the range (max 65504): the rounded law keeps the false-alarm rate at α."""
+    reps, alpha = 400, 0.05
+    rng = np.random.default_rng(int(std * 1e6) % 2**32)
+    fails = sum(not verifier.check(rng.normal(0, std, 1024).astype(np.float16), f"normal(0, {std})",
+                                   alpha=alpha).passed for _ in range(reps))
+    assert fails / reps <= sst.binom.isf(0.0005, reps, alpha) / reps
+
+
+@pytest.mark.parametrize("n", [1_000, 2**20, 2**20 + 1, 3_000_000])
+def test_large_n_false_alarm_rate(n: int) -> None:
+    """A few verdicts at the exact/streamed boundary (2²⁰ exact, 2²⁰+1 streamed) and beyond:
+    the false-alarm count stays within the binomial limit (few reps: a coarse check)."""
+    reps = 200 if n <= 1_000 else 16
+    alpha = 0.05
+    rng = np.random.default_rng(n)
+    fails = 0
+    for _ in range(reps):
+        fails += not verifier.check(rng.standard_normal(n).astype(np.float32), "normal(0, 1)", alpha=alpha).passed
+    assert fails <= sst.binom.isf(0.0005, reps, alpha), (fails, reps)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .stats.checks import CheckResult, NullModel, null_model, run_checks
-from .stats.decision import detectable_std_error, holm
+from .stats import omnibus
+from .stats.checks import CheckResult, NullModel, null_model, on_detected_grid, run_checks
+from .stats.decision import ROLES, detectable_std_error, event_share, role_of
 from .stats.summary import Summary
 from .stats.tolerance import Tolerance, apply_tolerance
 from .theory.distributions import Distribution
@@ -88,8 +89,13 @@ class Verdict:
     @property
     def status(self) -> str:
         """``'pass'`` (no detectable deviation), ``'within tolerance'`` (a deviation was
-        detected but its size is within :attr:`tolerance`) or ``'fail'``."""
+        detected and its size shown within :attr:`tolerance` by a TOST), ``'inconclusive'``
+        (detected, neither shown within nor beyond the tolerance: not a pass) or ``'fail'``."""
         if not self.passed:
+            if self.tolerance is not None and all(
+                    c.within_tolerance is None and (c.tolerance_detail or "").endswith("inconclusive")
+                    for c in self.failed):
+                return "inconclusive"
             return "fail"
         return "within tolerance" if self.tolerated else "pass"
 
@@ -100,7 +106,8 @@ class Verdict:
         return verdict_to_json(self)
 
     def check(self, name: str) -> CheckResult | None:
-        """The check called ``name`` ('finite', 'degenerate', 'support', 'mean', 'variance', 'ks', 'ad')."""
+        """The check called ``name`` ('finite', 'degenerate', 'support', 'mean', 'variance', 'range', 'ks', 'ad',
+        'cvm', and 'shape' when KS/AD/CvM were combined)."""
         return next((c for c in self.checks if c.name == name), None)
 
     @property
@@ -115,10 +122,75 @@ class Verdict:
         return render_verdict(self)
 
 
-def decide(checks: tuple[CheckResult, ...], alpha: float) -> tuple[CheckResult, ...]:
-    """Apply Holm's procedure over the checks' p-values at family-wise ``alpha``."""
-    rejected = holm([c.pvalue for c in checks], alpha)
-    return tuple(c.decided(not r) for c, r in zip(checks, rejected))
+def _holm_levels(pvalues: list[float], alpha: float) -> list[float | None]:
+    """Holm's step-down: the level each rejected hypothesis was rejected at (None if kept)."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    out: list[float | None] = [None] * m
+    for rank, idx in enumerate(order):
+        level = alpha / (m - rank)
+        if pvalues[idx] <= level:
+            out[idx] = level
+        else:
+            break
+    return out
+
+
+def _use_omnibus(n: int, level: float, k: int) -> bool:
+    """Whether combining KS/AD/CvM into one omnibus (Holm over ``k − 2`` tests) rejects a
+    member at a larger p-value than Holm over all ``k`` does (depends on n and α only)."""
+    return omnibus.available() and omnibus.critical(level / (k - 2), n) >= level / k
+
+
+def decide(checks: tuple[CheckResult, ...], alpha: float, n: int | None = None) -> tuple[CheckResult, ...]:
+    """Decide each check at family-wise level ``alpha``.
+
+    Deterministic checks (finite, support) fail when violated and spend none of α; event
+    checks (degenerate) fail when ``p ≤ share·α``; the statistical checks share the rest,
+    ``α·(1 − Σ shares)``, under Holm's procedure (see :data:`verifier.stats.decision.ROLES`).
+    Given ``n``, KS, AD and CvM enter Holm as one omnibus check ``shape``
+    (:mod:`verifier.stats.omnibus`, the smallest of their p-values by its null law) when
+    that is the more powerful choice for this n and α; a member is then rejected when the
+    omnibus is and its own p-value is within the omnibus' critical value. The family-wise
+    false-alarm rate is at most ``alpha``.
+    """
+    names = [c.name for c in checks]
+    level = alpha * (1.0 - event_share(names))
+    checks = tuple(c for c in checks if c.name != "shape")
+    family = [i for i, c in enumerate(checks) if role_of(c.name) == "statistical"]
+    members = [i for i in family if checks[i].name in omnibus.MEMBERS]
+    shape: CheckResult | None = None
+    if n is not None and n >= 1 and len(members) == len(omnibus.MEMBERS) and _use_omnibus(n, level, len(family)):
+        min_p = min(checks[i].pvalue for i in members)
+        shape = CheckResult("shape", min_p, omnibus.pvalue(min_p, n),
+                            f"smallest of the KS/AD/CvM p-values, {min_p:.3g}, by its null law at n = {n:,}")
+        family = [i for i in family if i not in members]
+    pvals = [checks[i].pvalue for i in family] + ([shape.pvalue] if shape is not None else [])
+    levels = _holm_levels(pvals, level)
+    out = list(checks)
+    for i, lv in zip(family, levels):
+        out[i] = checks[i].decided(lv is None)
+    for i, c in enumerate(checks):
+        role = role_of(c.name)
+        if role == "deterministic":
+            out[i] = c.decided(c.pvalue > 0.0)
+        elif role == "event":
+            out[i] = c.decided(c.pvalue > ROLES[c.name][1] * alpha)
+    if shape is not None:
+        lv = levels[-1]
+        crit = omnibus.critical(lv, n) if lv is not None else -1.0  # type: ignore[arg-type]
+        for i in members:
+            out[i] = checks[i].decided(not (lv is not None and checks[i].pvalue <= crit))
+        out.insert(max(members) + 1, shape.decided(lv is None))
+    return tuple(out)
+
+
+def family_size(checks: tuple[CheckResult, ...]) -> int:
+    """Number of p-values in the Holm family of a decided verdict."""
+    k = sum(role_of(c.name) == "statistical" for c in checks)
+    if any(c.name == "shape" for c in checks):
+        k -= len(omnibus.MEMBERS) + 1 - 1
+    return max(k, 1)
 
 
 def verify(summary: Summary, dist: Distribution, *, sample: SampleInfo, alpha: float, spec: Spec | None = None,
@@ -130,10 +202,12 @@ def verify(summary: Summary, dist: Distribution, *, sample: SampleInfo, alpha: f
     rejected statistical check whose effect lies within it does not fail the verdict (see
     :mod:`verifier.stats.tolerance`).
     """
-    null: NullModel = null_model(dist, summary)
-    checks = apply_tolerance(decide(run_checks(summary, null), alpha), tolerance)
+    tested, grid_note = on_detected_grid(summary)
+    null: NullModel = null_model(dist, tested, grid_note)
+    checks = apply_tolerance(decide(run_checks(tested, null), alpha, summary.n), tolerance, summary.n, null, alpha)
     kurt = null.mu4 / null.variance**2
-    detectable = detectable_std_error(summary.n, kurt, alpha, m=len(checks))
+    detectable = detectable_std_error(summary.n, kurt, alpha * (1.0 - event_share([c.name for c in checks])),
+                                      m=family_size(checks), normal=null.exact_normal)
     label = expected if expected is not None else str(spec)
     return Verdict(all(c.passed or bool(c.within_tolerance) for c in checks), checks, label, dist, sample,
                    alpha, detectable, summary=summary, tolerance=tolerance, spec=spec)

@@ -223,7 +223,7 @@ def _with_zero_rows(verdict: Verdict, tensor: Any, rows: tuple[int, ...], alpha:
     detail = (f"row {', '.join(map(str, rows))} (padding_idx) " +
               ("all zero" if not bad else f"has {bad} non-zero value(s)"))
     check = CheckResult("padding_row", float(bad), 0.0 if bad else 1.0, detail)
-    checks = decide(verdict.checks + (check,), alpha)
+    checks = decide(verdict.checks + (check,), alpha, verdict.summary.n if verdict.summary is not None else None)
     return dataclasses.replace(verdict, checks=checks, passed=all(c.passed for c in checks))
 
 

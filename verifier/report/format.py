@@ -14,17 +14,21 @@ from typing import Any
 
 __all__ = ["STATUSES", "status_of", "fmt_number", "fmt_p", "fmt_shape", "fmt_ratio", "fmt_float", "format_spec", "headline"]
 
-STATUSES = ("pass", "within tolerance", "fail", "known deviation", "not checked")
+STATUSES = ("pass", "within tolerance", "inconclusive", "fail", "known deviation", "not checked")
 """The one vocabulary of statuses in every machine-readable output: a verdict that conforms
-(``pass``), conforms only within a stated tolerance, does not conform (``fail``), fails as the
-library is documented to (``known deviation``), or a tensor nothing could be checked on."""
+(``pass``), conforms within a stated tolerance (the TOST shows the deviation inside it), cannot be
+shown inside or outside the tolerance (``inconclusive``: not a pass), does not conform (``fail``),
+fails as the library is documented to (``known deviation``), or a tensor nothing could be checked
+on (``not checked``)."""
 
 
 def status_of(result: Any) -> str:
     """The status word of a verdict (or anything with ``passed`` and ``known_deviation``)."""
     if result.passed:
         return "within tolerance" if getattr(result, "status", "pass") == "within tolerance" else "pass"
-    return "known deviation" if getattr(result, "known_deviation", None) else "fail"
+    if getattr(result, "known_deviation", None):
+        return "known deviation"
+    return "inconclusive" if getattr(result, "status", "fail") == "inconclusive" else "fail"
 
 
 P_FLOOR = 1e-300

@@ -80,7 +80,7 @@ def render_verdict(v: Any) -> str:
         for c in v.checks
     ]
     table = tabulate(rows, headers=("check", "result", "statistic", "p-value", "detail"), disable_numparse=True)
-    lines.append(f"  checks (Holm, family-wise α = {v.alpha:g}):")
+    lines.append(f"  checks (Holm over the statistical checks, family-wise α = {v.alpha:g}):")
     lines += ["    " + line for line in table.splitlines()]
     if v.tolerance is not None:
         if v.status == "within tolerance":
@@ -88,6 +88,9 @@ def render_verdict(v: Any) -> str:
             lines.append(f"  status    deviation detected but within tolerance ({v.tolerance}): {figs}")
         elif v.status == "pass":
             lines.append(f"  status    no detectable deviation (tolerance {v.tolerance} not needed)")
+        elif v.status == "inconclusive":
+            figs = "; ".join(dict.fromkeys(c.tolerance_detail for c in v.failed if c.tolerance_detail))
+            lines.append(f"  status    deviation detected; neither within nor beyond tolerance ({v.tolerance}): {figs}")
         else:
             beyond = "; ".join(dict.fromkeys(c.tolerance_detail for c in v.failed if c.tolerance_detail))
             lines.append(f"  status    deviation beyond tolerance ({v.tolerance})" + (f": {beyond}" if beyond else ""))

@@ -2,34 +2,47 @@
 and returns a frozen :class:`CheckResult` with a scipy-like ``statistic`` and ``pvalue``.
 
 Null hypothesis of every check: the finite values are iid draws from the expected
-distribution (rounded to the dtype's grid for float16/bfloat16). Deterministic checks
-(finite, degenerate, support) have p = 0 when violated, 1 otherwise.
+distribution (rounded to the dtype's grid for float16/bfloat16, and for float32/float64
+values that all lie on such a grid, see :func:`on_detected_grid`). Deterministic checks
+(finite, support) have p = 0 when violated (impossible under the null), 1 otherwise; the
+degenerate check's p-value is the null probability that all values coincide.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats as _st
 
-from . import gof
-from .grid import RoundedNull, round_to_dtype, rounded_null
-from .summary import Summary
-
 from ..theory.distributions import Distribution, Normal
+from . import exactsum, gof
+from .grid import (
+    RoundedNull,
+    detect_grid,
+    grid_bits,
+    max_cell_mass,
+    neighbour,
+    round_to_dtype,
+    rounded_null,
+)
+from .summary import Summary
 
 __all__ = [
     "Effect",
     "CheckResult",
     "NullModel",
     "null_model",
+    "on_detected_grid",
+    "DEGENERATE_SHARE",
     "CONFIDENCE",
     "check_finite",
     "check_degenerate",
     "check_support",
     "check_mean",
+    "check_range",
     "check_variance",
     "check_ks",
     "check_ad",
@@ -94,21 +107,56 @@ class NullModel:
     mu6: float
     exact_normal: bool
     rounded: RoundedNull | None = None
+    grid_note: str | None = None  # set when float32/float64 values were found on a 16-bit grid
+    mu3: float = 0.0
 
     @property
     def std(self) -> float:
         return math.sqrt(self.variance)
 
 
-def null_model(dist: Distribution, summary: Summary) -> NullModel:
+def null_model(dist: Distribution, summary: Summary, grid_note: str | None = None) -> NullModel:
     """The null model for ``dist`` and the dtype/representation of ``summary``."""
     if summary.mode == "grid":
         assert summary.counts is not None
         r = rounded_null(summary.counts, summary.dtype, dist)
-        return NullModel(dist, summary.dtype, r.mean, r.central_moment(2), r.central_moment(4),
-                         r.central_moment(6), False, r)
+        mean, m2, m3, m4, m6 = _rounded_moments(summary.dtype, dist)
+        return NullModel(dist, summary.dtype, mean, m2, m4, m6, False, r, grid_note, m3)
     return NullModel(dist, summary.dtype, dist.mean, dist.variance, dist.central_moment(4),
-                     dist.central_moment(6), isinstance(dist, Normal))
+                     dist.central_moment(6), isinstance(dist, Normal), mu3=dist.central_moment(3))
+
+
+@lru_cache(maxsize=64)
+def _rounded_moments(dtype: str, dist: Distribution) -> tuple[float, float, float, float, float]:
+    """Mean and central moments 2, 3, 4, 6 of ``dist`` rounded to the ``dtype`` grid (cached)."""
+    r = rounded_null(np.zeros(65536, dtype=np.int64), dtype, dist)
+    return r.mean, r.central_moment(2), r.central_moment(3), r.central_moment(4), r.central_moment(6)
+
+
+def on_detected_grid(s: Summary) -> tuple[Summary, str | None]:
+    """A float32/float64 exact summary whose values all lie on the bfloat16 (or float16) grid,
+    re-expressed as a grid summary of that dtype, with a note saying so; else ``(s, None)``.
+
+    Such values (a bf16-trained checkpoint saved in float32) are draws from the law rounded
+    to the grid: against the continuous law KS and AD would see the grid's steps as a
+    deviation. Detection needs the values (exact mode, n ≤ ``EXACT_MAX``); a streamed
+    summary is tested against the continuous law.
+    """
+    if s.mode != "exact" or s.dtype not in ("float32", "float64") or s.sorted_values is None or s.n < 2:
+        return s, None
+    g = detect_grid(s.sorted_values)
+    if g is None:
+        return s, None
+    bits = grid_bits(s.sorted_values, g)
+    assert bits is not None
+    counts = np.bincount(bits, minlength=65536).astype(np.int64)
+    note = f"all {s.n:,} {s.dtype} values lie on the {g} grid: tested against the law rounded to it"
+    return replace(s, dtype=g, mode="grid", sorted_values=None, counts=counts), note
+
+
+DEGENERATE_SHARE = 0.01
+"""Share of the verdict's α the degenerate check may spend: it rejects "all values equal"
+only when that event has null probability ≤ DEGENERATE_SHARE·α."""
 
 
 def _decision_free(name: str, violated: int, detail: str) -> CheckResult:
@@ -124,13 +172,36 @@ def check_finite(s: Summary, null: NullModel) -> CheckResult:
     return _decision_free("finite", 0, "no NaN or inf")
 
 
+def degenerate_probability(n: int, null: NullModel) -> float:
+    r"""Null probability that ``n`` values all coincide: :math:`\sum_k p_k^n` over the
+    representable values' masses ``p_k`` (exact on a 16-bit grid; for float32/float64 the
+    bound :math:`(\max_k p_k)^{n-1}` with :func:`~verifier.stats.grid.max_cell_mass`)."""
+    if n < 2:
+        return 1.0
+    if null.rounded is not None:
+        p = null.rounded.prob
+        p = p[p > 0]
+        m = float(p.max())
+        return float(min(1.0, m**n * np.sum((p / m) ** n)))
+    return float(min(1.0, max_cell_mass(null.distribution, null.dtype) ** (n - 1)))
+
+
 def check_degenerate(s: Summary, null: NullModel) -> CheckResult:
-    """Fails if all finite values are equal: every unit computes the same thing."""
-    if s.n < 2:
-        return _decision_free("degenerate", 1, f"only {s.n} finite value(s): nothing to test")
+    r"""All finite values equal: every unit computes the same thing.
+
+    Statistic: 1 when all values coincide. p-value: the null probability of that event,
+    :func:`degenerate_probability` (1 when they differ). The verdict rejects it at
+    ``DEGENERATE_SHARE·α`` (so two equal bfloat16 values, probability 9e-4, pass).
+    """
+    if s.n < 1:
+        return _decision_free("degenerate", 1, "no finite value: nothing to test")
+    if s.n == 1:
+        return CheckResult("degenerate", 0.0, 1.0, "one finite value: nothing to compare")
     if s.min == s.max:
-        return _decision_free("degenerate", 1, f"all values equal {s.min:.6g}: symmetry is never broken")
-    return _decision_free("degenerate", 0, f"values range {s.min:.4g} to {s.max:.4g}")
+        p = degenerate_probability(s.n, null)
+        return CheckResult("degenerate", 1.0, p,
+                           f"all {s.n:,} values equal {s.min:.6g}: symmetry is never broken (null probability {p:.3g})")
+    return CheckResult("degenerate", 0.0, 1.0, f"values range {s.min:.4g} to {s.max:.4g}")
 
 
 def _allowed_bounds(dist: Distribution, dtype: str) -> tuple[float, float]:
@@ -149,14 +220,18 @@ def _allowed_bounds(dist: Distribution, dtype: str) -> tuple[float, float]:
 
 
 def check_support(s: Summary, null: NullModel) -> CheckResult | None:
-    """For bounded distributions: fails if any value lies beyond the bounds (rounded to the dtype)."""
+    """For bounded distributions: fails if any value lies beyond the bounds rounded to the
+    dtype and widened by one unit in the last place (every dtype, 16-bit grids included: a
+    bound computed in the dtype itself, as JAX does for float16, may land one ulp out)."""
     dist = null.distribution
     if not dist.bounded:
         return None
     low, high = dist.support
     if null.rounded is not None:
         r = null.rounded
-        alow, ahigh = round_to_dtype(low, s.dtype), round_to_dtype(high, s.dtype)
+        # ±1 ulp of the grid around the rounded bounds, as for float32/float64
+        alow = neighbour(round_to_dtype(low, s.dtype), s.dtype, -1) if math.isfinite(low) else low
+        ahigh = neighbour(round_to_dtype(high, s.dtype), s.dtype, +1) if math.isfinite(high) else high
         outside = int(r.counts[(r.values < alow) | (r.values > ahigh)].sum())
     elif s.mode == "exact":
         assert s.sorted_values is not None
@@ -168,19 +243,53 @@ def check_support(s: Summary, null: NullModel) -> CheckResult | None:
         outside = s.n_below + s.n_above if (s.min < alow or s.max > ahigh) else 0
     detail = f"observed [{s.min:.6g}, {s.max:.6g}] within [{low:.6g}, {high:.6g}]"
     if outside:
-        detail = f"{outside} value(s) outside [{low:.6g}, {high:.6g}]; observed [{s.min:.6g}, {s.max:.6g}]"
+        detail = f"{outside} value(s) outside [{low:.6g}, {high:.6g}] ±1 ulp; observed [{s.min:.6g}, {s.max:.6g}]"
     return _decision_free("support", outside, detail)
 
 
-def check_mean(s: Summary, null: NullModel) -> CheckResult:
-    r"""z-test of the mean with the null's variance: :math:`z = (\bar x - \mu)/(\sigma/\sqrt n)`.
+def _lattice_key(null: NullModel) -> tuple | None:
+    """Cache key of the exact sum laws (:mod:`~verifier.stats.exactsum`) for a bounded null."""
+    if not null.distribution.bounded:
+        return None
+    if null.rounded is not None:
+        r = null.rounded
+        keep = r.prob > 0
+        return ("grid", r.values[keep].tobytes(), r.prob[keep].tobytes(), null.mean)
+    return ("dist", null.distribution, null.mean)
 
-    Exact for normal data, CLT otherwise. Effect: the mean in units of the expected std.
+
+def _pearson3_two_sided(x: float, skew: float) -> float:
+    """Two-sided p-value of a standardised statistic ``x`` under Pearson III with ``skew``."""
+    law = _st.pearson3(skew)
+    return float(min(1.0, 2.0 * min(law.cdf(x), law.sf(x))))
+
+
+def mean_pvalue(total: float, n: int, null: NullModel) -> float:
+    r"""Two-sided p-value of the sum :math:`S = \sum x_i` under the null.
+
+    Normal null: :math:`z = (S/n - \mu)\sqrt n/\sigma` is exactly N(0, 1). Bounded null
+    with ``n ≤ exactsum.N_MAX``: the exact (conservative) lattice law of ``S``. Otherwise
+    Pearson III matched to the mean, variance and skewness :math:`\mu_3/(\sigma^3\sqrt n)`
+    of the standardised mean (the normal law when the null is symmetric).
     """
+    key = _lattice_key(null)
+    if key is not None and n <= exactsum.N_MAX:
+        return exactsum.two_sided(exactsum.lattice_law(key, "mean", n), total)
+    z = (total / n - null.mean) / (null.std / math.sqrt(n))
+    skew = null.mu3 / null.std**3 / math.sqrt(n)
+    if null.exact_normal or abs(skew) < 1e-12:
+        return float(2.0 * _st.norm.sf(abs(z)))
+    return _pearson3_two_sided(z, skew)
+
+
+def check_mean(s: Summary, null: NullModel) -> CheckResult:
+    r"""Test of the mean with the null's variance: :math:`z = (\bar x - \mu)/(\sigma/\sqrt n)`,
+    p-value from :func:`mean_pvalue` (exact for normal and, up to n = 2000, bounded nulls).
+    Effect: the mean in units of the expected std."""
     n = s.n
     se = null.std / math.sqrt(n)
     z = (s.moments.mean - null.mean) / se
-    p = float(2.0 * _st.norm.sf(abs(z)))
+    p = mean_pvalue(s.moments.mean * n, n, null)
     zc = _st.norm.ppf(0.5 + CONFIDENCE / 2)
     est = (s.moments.mean - null.mean) / null.std
     half = zc / math.sqrt(n)
@@ -188,15 +297,17 @@ def check_mean(s: Summary, null: NullModel) -> CheckResult:
     return CheckResult("mean", float(z), p, f"mean {s.moments.mean:.4g} (expected {null.mean:.4g}), z = {z:.2f}", eff)
 
 
-def _variance_tail(ratio: float, n: int, null: NullModel) -> tuple[float, float, float]:
+def _variance_tail(ratio: float, n: int, null: NullModel, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     r"""Two-sided p-value and CI for ``q = m_2/σ²`` where :math:`m_2 = \frac1n\sum (x-\mu)^2`.
 
-    Normal (continuous): :math:`n q \sim \chi^2_n` exactly. Otherwise Pearson type III
+    Normal (continuous): :math:`n q \sim \chi^2_n` exactly. Bounded null, ``n ≤ 2000``: the
+    exact (conservative) lattice law of :math:`\sum (x-\mu)^2` (:mod:`~verifier.stats.exactsum`).
+    Otherwise Pearson type III
     (gamma matched to three moments) with :math:`E q = 1`, :math:`Var\,q = (\mu_4-\sigma^4)/(n\sigma^4)`
     and skewness :math:`(\mu_6 - 3\mu_4\sigma^2 + 2\sigma^6)/((\mu_4-\sigma^4)^{3/2}\sqrt n)`.
-    Returns (p, ci_low, ci_high) for the std ratio :math:`\sqrt q`.
+    Returns (p, ci_low, ci_high) for the std ratio :math:`\sqrt q` (interval at ``confidence``).
     """
-    a = (1 - CONFIDENCE) / 2
+    a = (1 - confidence) / 2
     if null.exact_normal:
         cdf = _st.chi2.cdf(n * ratio, n)
         sf = _st.chi2.sf(n * ratio, n)
@@ -207,8 +318,13 @@ def _variance_tail(ratio: float, n: int, null: NullModel) -> tuple[float, float,
         var_y = null.mu4 - s2 * s2
         tau = math.sqrt(var_y / n) / s2
         skew = (null.mu6 - 3 * null.mu4 * s2 + 2 * s2**3) / (var_y**1.5 * math.sqrt(n))
-        law = _st.pearson3(skew, loc=1.0, scale=tau)
-        cdf, sf = law.cdf(ratio), law.sf(ratio)
+        key = _lattice_key(null)
+        if key is not None and n <= exactsum.N_MAX:
+            law_n = exactsum.lattice_law(key, "square", n)
+            cdf, sf = law_n.lower(ratio * n * s2), law_n.upper(ratio * n * s2)
+        else:
+            law = _st.pearson3(skew, loc=1.0, scale=tau)
+            cdf, sf = law.cdf(ratio), law.sf(ratio)
         z = _st.norm.ppf(1 - a)
         lo = ratio / (1 + z * tau)
         hi = ratio / (1 - z * tau) if z * tau < 1 else math.inf
@@ -226,9 +342,38 @@ def check_variance(s: Summary, null: NullModel) -> CheckResult:
     p, lo, hi = _variance_tail(q, n, null)
     r = math.sqrt(q)
     eff = Effect("std ratio", r, lo, hi, 1.0)
-    law = "χ²" if null.exact_normal else "4th/6th-moment"
+    key = _lattice_key(null)
+    law = "χ²" if null.exact_normal else ("exact lattice" if key is not None and n <= exactsum.N_MAX else "4th/6th-moment")
     return CheckResult("variance", q, p,
                        f"std {math.sqrt(q * null.variance):.4g} = {r:.4f} × expected {null.std:.4g} ({law} test)", eff)
+
+
+def check_range(s: Summary, null: NullModel) -> CheckResult | None:
+    r"""Extreme-value test for bounded families: is the sample's range too narrow?
+
+    With :math:`u = F(x)`, the coverage :math:`C = F(x_{(n)}) - F(x_{(1)})` of the sample
+    range is :math:`U_{(n)} - U_{(1)} \sim \mathrm{Beta}(n-1, 2)` under the null
+    (exact; :math:`P(\max \le t) = F(t)^n` and the minimum likewise), so
+    :math:`p = P(C \le c) = n c^{n-1} - (n-1) c^n`. A uniform scaled down by 1 % covers
+    at most 99 % of its expected range: p ≤ 0.99^{n-1}·n, visible long before its variance
+    moves. On a 16-bit grid the coverage is taken between the outer edges of the extreme
+    values' rounding cells (larger, so conservative). A range too wide is the support check's.
+    """
+    dist = null.distribution
+    if not dist.bounded or s.n < 2:
+        return None
+    if null.rounded is not None:
+        r = null.rounded
+        occupied = np.flatnonzero(r.counts)
+        lo_i, hi_i = int(occupied[0]), int(occupied[-1])
+        cov = float(r.upper[hi_i] - (r.upper[lo_i - 1] if lo_i > 0 else 0.0))
+    else:
+        cov = float(dist.cdf(s.max) - dist.cdf(s.min))
+    cov = min(max(cov, 0.0), 1.0)
+    n = s.n
+    p = float(min(1.0, max(0.0, _st.beta.cdf(cov, n - 1, 2))))
+    return CheckResult("range", cov, p,
+                       f"range [{s.min:.6g}, {s.max:.6g}] covers {cov:.6g} of the null's mass (Beta({n - 1}, 2) law)")
 
 
 def _grouped(s: Summary, null: NullModel) -> tuple[np.ndarray, np.ndarray | None, bool]:
@@ -246,12 +391,26 @@ _GOF = {
 }
 
 
+def _u_limits(null: NullModel) -> tuple[float, float]:
+    r"""Range of ``u = F(x)`` for float values: a value on a support bound stands for its
+    rounding cell, so its ``u`` is taken at half the cell's mass, not 0 (which would make
+    A² infinite; the former clip at 1e-12 gave A² = 13 at n = 2)."""
+    dist = null.distribution
+    low, high = dist.support
+    ulo, uhi = 0.0, 1.0
+    if math.isfinite(low):
+        ulo = float(dist.cdf(neighbour(round_to_dtype(low, null.dtype), null.dtype, +1))) / 2
+    if math.isfinite(high):
+        uhi = 1.0 - float(dist.sf(neighbour(round_to_dtype(high, null.dtype), null.dtype, -1))) / 2
+    return ulo, uhi
+
+
 def _gof_statistics(s: Summary, null: NullModel, names: tuple[str, ...] = tuple(_GOF)) -> dict[str, gof.GofStatistic]:
     """The named goodness-of-fit statistics, each input computed once: ``u = F(x)`` of the
     sorted values (exact mode), or one blockwise pass over equal PIT bins for all three."""
     if s.mode == "exact":
         assert s.sorted_values is not None
-        u = null.distribution.cdf(s.sorted_values)
+        u = np.clip(null.distribution.cdf(s.sorted_values), *_u_limits(null))
         return {name: _GOF[name][1](u) for name in names}
     counts, upper, within = _grouped(s, null)
     if upper is None:
@@ -259,12 +418,14 @@ def _gof_statistics(s: Summary, null: NullModel, names: tuple[str, ...] = tuple(
     return {name: _GOF[name][2](counts, upper, within_group=within, u_error=0.0) for name in names}
 
 
-def _gof_check(name: str, s: Summary, st: gof.GofStatistic) -> CheckResult:
+def _gof_check(name: str, s: Summary, st: gof.GofStatistic, null: NullModel | None = None) -> CheckResult:
     """The check result of one goodness-of-fit statistic, with its certified interval when streamed."""
     symbol, _, _, pvalue = _GOF[name]
     detail = f"{symbol} = {st.value:.4g}"
     if s.mode == "grid":
         detail += f" against the distribution rounded to the {s.dtype} grid"
+        if null is not None and null.grid_note:
+            detail += f" ({null.grid_note})"
     elif s.mode == "pit":
         detail += f" (streamed, {s.bins} bins: true {symbol} in [{st.low:.4g}, {st.high:.4g}])"
     return CheckResult(name, st.value, pvalue(st.value, s.n), detail, bound=st.bound if s.mode == "pit" else None)
@@ -272,26 +433,30 @@ def _gof_check(name: str, s: Summary, st: gof.GofStatistic) -> CheckResult:
 
 def check_ks(s: Summary, null: NullModel) -> CheckResult:
     """Kolmogorov-Smirnov against the null (rounded to the grid for 16-bit dtypes)."""
-    return _gof_check("ks", s, _gof_statistics(s, null, ("ks",))["ks"])
+    return _gof_check("ks", s, _gof_statistics(s, null, ("ks",))["ks"], null)
 
 
 def check_ad(s: Summary, null: NullModel) -> CheckResult:
     """Anderson-Darling (fully specified null) — weighs the tails."""
-    return _gof_check("ad", s, _gof_statistics(s, null, ("ad",))["ad"])
+    return _gof_check("ad", s, _gof_statistics(s, null, ("ad",))["ad"], null)
 
 
 def check_cvm(s: Summary, null: NullModel) -> CheckResult:
     """Cramér-von Mises (fully specified null): the integrated squared ECDF deviation."""
-    return _gof_check("cvm", s, _gof_statistics(s, null, ("cvm",))["cvm"])
+    return _gof_check("cvm", s, _gof_statistics(s, null, ("cvm",))["cvm"], null)
 
 
 def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
-    """All applicable checks, in report order. Statistical checks need ≥ 2 distinct finite values."""
+    """All applicable checks, in report order. The statistical checks run on any n ≥ 1
+    (their laws are exact or conservative at every n)."""
     out: list[CheckResult] = [check_finite(s, null), check_degenerate(s, null)]
     support = check_support(s, null)
     if support is not None:
         out.append(support)
-    if s.n >= 2 and s.min < s.max:
+    if s.n >= 1:
         out += [check_mean(s, null), check_variance(s, null)]
-        out += [_gof_check(name, s, st) for name, st in _gof_statistics(s, null).items()]
+        extreme = check_range(s, null)
+        if extreme is not None:
+            out.append(extreme)
+        out += [_gof_check(name, s, st, null) for name, st in _gof_statistics(s, null).items()]
     return tuple(out)

@@ -14,13 +14,54 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["DEFAULT_ALPHA", "POWER", "holm", "benjamini_hochberg", "detectable_std_error", "validate_alpha"]
+__all__ = ["DEFAULT_ALPHA", "POWER", "ROLES", "register_check", "role_of", "event_share", "holm", "benjamini_hochberg",
+           "detectable_std_error", "validate_alpha"]
 
 DEFAULT_ALPHA = 1e-4
 """Default family-wise error rate of one verdict."""
 
 POWER = 0.99
 """Power at which the detectable error is stated."""
+
+
+ROLES: dict[str, tuple[str, float]] = {
+    "finite": ("deterministic", 0.0),
+    "support": ("deterministic", 0.0),
+    "padding_row": ("deterministic", 0.0),
+    "degenerate": ("event", 0.01),
+}
+"""How each check joins the verdict, by name: ``(role, share)``.
+
+* ``'deterministic'``: the violation is impossible under the null (p = 0 when violated,
+  1 otherwise); it fails the verdict by itself and spends none of α.
+* ``'event'``: a rare event whose null probability is the p-value; it fails the verdict
+  when ``p ≤ share·α`` and so spends at most ``share·α``.
+* ``'statistical'`` (any name not registered): a p-value in the Holm family, which gets
+  the α left by the events.
+
+A new check plugs in by returning a :class:`~verifier.stats.checks.CheckResult` from a
+function the caller adds to the checks, and, unless it is statistical, by
+``register_check(name, role, share)``.
+"""
+
+
+def register_check(name: str, role: str, share: float = 0.0) -> None:
+    """Declare how the check called ``name`` joins the verdict (see :data:`ROLES`)."""
+    if role not in ("deterministic", "event", "statistical"):
+        raise ValueError(f"role must be 'deterministic', 'event' or 'statistical', got {role!r}")
+    if not 0.0 <= share < 0.5:
+        raise ValueError(f"share must be in [0, 0.5), got {share!r}")
+    ROLES[name] = (role, float(share) if role == "event" else 0.0)
+
+
+def role_of(name: str) -> str:
+    """The role of the check ``name`` ('statistical' unless registered)."""
+    return ROLES.get(name, ("statistical", 0.0))[0]
+
+
+def event_share(names: Sequence[str]) -> float:
+    """Total share of α spent by the event checks among ``names``."""
+    return float(sum(ROLES[n][1] for n in names if n in ROLES and ROLES[n][0] == "event"))
 
 
 def validate_alpha(alpha: float | None) -> float:
@@ -66,18 +107,29 @@ def benjamini_hochberg(pvalues: Sequence[float], alpha: float) -> list[bool]:
     return rejected
 
 
-def detectable_std_error(n: int, kurtosis: float, alpha: float, m: int = 1, power: float = POWER) -> tuple[float, float]:
+def detectable_std_error(n: int, kurtosis: float, alpha: float, m: int = 1, power: float = POWER,
+                         normal: bool = False) -> tuple[float, float]:
     r"""Smallest relative std errors (down, up) detected with probability ``power``.
 
-    The variance test's ratio :math:`q = m_2/\sigma^2` is approximately
-    :math:`N(s^2, s^4\tau^2)` under a true scale ``s``, :math:`\tau^2 = (\kappa-1)/n`
-    (κ the kurtosis). At per-test level α/m (Holm's smallest threshold) it rejects with
-    probability ``power`` once
+    ``normal``: the exact χ² law. Under a true scale ``s``, :math:`n q/s^2 \sim \chi^2_n`
+    and the two-sided test at per-test level α/m rejects upwards when
+    :math:`nq \ge \chi^2_{n,1-a}` (``a = α/(2m)``), so power ``P`` needs
+    :math:`s^2 = \chi^2_{n,1-a}/\chi^2_{n,1-P}`, and downwards
+    :math:`s^2 = \chi^2_{n,a}/\chi^2_{n,P}`.
+
+    Otherwise the normal approximation: :math:`q = m_2/\sigma^2` is approximately
+    :math:`N(s^2, s^4\tau^2)`, :math:`\tau^2 = (\kappa-1)/n` (κ the kurtosis), which
+    rejects with probability ``power`` once
     :math:`s^2 \ge (1+z_a\tau)/(1-z_p\tau)` or :math:`s^2 \le (1-z_a\tau)/(1+z_p\tau)`.
     Returns ``(1 - s_low, s_high - 1)``; ``inf`` when no error is detectable.
     """
     if n < 2:
         return math.inf, math.inf
+    if normal:
+        a = alpha / m / 2
+        up = float(_st.chi2.isf(a, n) / _st.chi2.ppf(1 - power, n))
+        down = float(_st.chi2.ppf(a, n) / _st.chi2.isf(1 - power, n))
+        return 1.0 - math.sqrt(max(down, 0.0)), math.sqrt(up) - 1.0
     tau = math.sqrt(max(kurtosis - 1.0, 0.0) / n)
     za = _st.norm.isf(alpha / m / 2)
     zp = _st.norm.ppf(power)

@@ -21,7 +21,8 @@ import numpy as np
 if TYPE_CHECKING:
     from ..theory.distributions import Distribution
 
-__all__ = ["GRID_DTYPES", "grid_values", "to_bits", "RoundedNull", "rounded_null", "round_to_dtype"]
+__all__ = ["GRID_DTYPES", "grid_values", "to_bits", "RoundedNull", "rounded_null", "round_to_dtype", "grid_bits",
+           "detect_grid", "neighbour"]
 
 GRID_DTYPES = ("float16", "bfloat16")
 
@@ -72,27 +73,49 @@ class RoundedNull:
         return float(np.sum(self.prob * self.values))
 
     def central_moment(self, k: int) -> float:
-        """Exact ``k``-th central moment of the rounded null."""
-        return float(np.sum(self.prob * (self.values - self.mean) ** k))
+        """Exact ``k``-th central moment of the rounded null (over values of positive mass)."""
+        return _central_moment(self.values, self.prob, k)
+
+
+def _central_moment(values: np.ndarray, prob: np.ndarray, k: int) -> float:
+    keep = prob > 0
+    p = prob[keep]
+    d = values[keep] - float(np.sum(p * values[keep]))
+    # deviations below 1e-30 of the largest contribute < 1e-60 relatively; zeroing them keeps
+    # the powers out of subnormal arithmetic (100x slower)
+    d = np.where(np.abs(d) < 1e-30 * float(np.max(np.abs(d), initial=0.0)), 0.0, d)
+    out = np.ones_like(d)
+    for _ in range(k):
+        out *= d
+    return float(np.dot(p, out))
 
 
 def rounded_null(bit_counts: np.ndarray, dtype: str, dist: Distribution) -> RoundedNull:
     """Align a 65,536-bin bit histogram of ``dtype`` values with ``dist`` rounded to the grid."""
+    finite, order, start, uniq, upper, prob = _rounded_law(dtype, dist)
+    cnts = bit_counts[finite][order]
+    counts = np.add.reduceat(cnts, start)
+    return RoundedNull(uniq, counts.astype(np.int64), upper, prob)
+
+
+@lru_cache(maxsize=64)
+def _rounded_law(dtype: str, dist: Distribution) -> tuple[np.ndarray, ...]:
+    """The part of :func:`rounded_null` that does not depend on the data (cached)."""
     grid = grid_values(dtype)
     finite = np.isfinite(grid)
     vals = grid[finite]
-    cnts = bit_counts[finite]
     order = np.argsort(vals, kind="stable")
-    vals, cnts = vals[order], cnts[order]
+    vals = vals[order]
     uniq, start = np.unique(vals, return_index=True)  # merges -0 and +0
-    counts = np.add.reduceat(cnts, start)
     mid = (uniq[1:] + uniq[:-1]) / 2.0
     upper = np.empty_like(uniq)
     upper[:-1] = dist.cdf(mid)
     upper[-1] = 1.0
     prob = np.diff(np.concatenate(([0.0], upper)))
     prob = np.maximum(prob, 0.0)
-    return RoundedNull(uniq, counts.astype(np.int64), upper, prob)
+    for a in (uniq, upper, prob):
+        a.setflags(write=False)
+    return finite, order, start, uniq, upper, prob
 
 
 def round_to_dtype(x: float, dtype: str) -> float:
@@ -104,3 +127,84 @@ def round_to_dtype(x: float, dtype: str) -> float:
     grid = grid_values(dtype)
     finite = grid[np.isfinite(grid)]
     return float(finite[np.argmin(np.abs(finite - x))])
+
+
+def grid_bits(values: np.ndarray, dtype: str) -> np.ndarray | None:
+    """The ``dtype`` (float16/bfloat16) bit patterns of float ``values`` if every one of them
+    is exactly representable in ``dtype``, else ``None``."""
+    v = np.asarray(values, dtype=np.float64)
+    if dtype == "bfloat16":
+        f = v.astype(np.float32)
+        if not np.array_equal(f.astype(np.float64), v, equal_nan=True):
+            return None
+        b = f.view(np.uint32)
+        if np.any(b & 0xFFFF):
+            return None
+        return (b >> 16).astype(np.uint16)
+    if dtype == "float16":
+        with np.errstate(over="ignore"):
+            h = v.astype(np.float16)
+        if not np.array_equal(h.astype(np.float64), v, equal_nan=True):
+            return None
+        return h.view(np.uint16)
+    raise ValueError(f"no 16-bit grid for dtype {dtype!r}")
+
+
+def detect_grid(values: np.ndarray) -> str | None:
+    """The coarsest 16-bit grid (``'bfloat16'`` then ``'float16'``) holding every value, or ``None``.
+
+    A float32/float64 tensor whose values all lie on the bfloat16 grid (a bf16-trained
+    checkpoint saved in float32) is a draw from the law rounded to that grid, not from the
+    continuous one: a continuous float32 value is bf16-representable with probability
+    2⁻¹⁶, so all n of them only by design (or, for n = 1, with probability 1.5e-5, when
+    testing against the rounded law is still valid).
+    """
+    if values.size == 0:
+        return None
+    for dtype in GRID_DTYPES[::-1]:  # bfloat16 (8-bit mantissa) is coarser than float16
+        if grid_bits(values, dtype) is not None:
+            return dtype
+    return None
+
+
+def neighbour(x: float, dtype: str, direction: int) -> float:
+    """The representable ``dtype`` value next to ``x`` (itself representable) towards
+    ``direction`` (+1 or -1); works for float16/bfloat16/float32/float64."""
+    if dtype in ("float32", "float64"):
+        t = np.float64 if dtype == "float64" else np.float32
+        return float(np.nextafter(t(x), t(np.inf if direction > 0 else -np.inf)))
+    grid = grid_values(dtype)
+    finite = np.unique(grid[np.isfinite(grid)])
+    i = int(np.searchsorted(finite, x))
+    j = min(max(i + (1 if direction > 0 else -1), 0), finite.size - 1)
+    if direction > 0 and i < finite.size and finite[i] != x:
+        j = i
+    return float(finite[j])
+
+
+_BINADES = {"float32": (-126, 128, 23, -149), "float64": (-1022, 1024, 52, -1074)}
+
+
+def max_cell_mass(dist: Distribution, dtype: str) -> float:
+    r"""Upper bound on the largest null probability of one representable value of ``dtype``.
+
+    For float32/float64 a value ``x`` in the binade ``[2^e, 2^{e+1})`` stands for a rounding
+    cell of width ``ulp_e = 2^{e-p}``, so its mass is at most
+    :math:`\min(f_{max}\,ulp_e,\ P(|X| \ge 2^e - ulp_e))`; the maximum over binades (and the
+    subnormal range) bounds every cell. ``f_max`` is the density at the mode (the mean, the
+    parent mean of a truncated normal, or a support bound). For 16-bit dtypes the exact
+    rounded masses are used instead (:func:`rounded_null`).
+    """
+    lo_e, hi_e, p, sub = _BINADES["float64" if dtype == "float64" else "float32"]
+    cands = [dist.mean, *[b for b in dist.support if np.isfinite(b)]]
+    parent = getattr(dist, "parent", None)
+    if parent is not None:
+        lo, hi = dist.support
+        cands.append(min(max(parent.mean, lo), hi))
+    f_max = float(np.max(dist.pdf(np.asarray(cands, dtype=np.float64))))
+    e = np.arange(lo_e, hi_e, dtype=np.float64)
+    start = np.exp2(e)
+    ulp = np.exp2(e - p)
+    tail = np.asarray(dist.cdf(-(start - ulp))) + np.asarray(dist.sf(start - ulp))
+    masses = np.minimum(f_max * ulp, np.minimum(tail, 1.0))
+    return float(max(masses.max(), min(f_max * 2.0**sub, 1.0)))

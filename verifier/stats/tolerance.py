@@ -1,15 +1,27 @@
 """Practical tolerance: statistical significance is not practical significance.
 
 With 1e9 values a 0.01 % std error is detectable, though no training run would notice it.
-A :class:`Tolerance` states the effect sizes that do not matter:
+A :class:`Tolerance` states the effect sizes that do not matter, and a rejected check is
+compared with it by a **two-one-sided test (TOST)** at the verdict's level α, on the
+``(1 − 2α)`` confidence interval ``[L, U]`` of its effect:
 
-* ``std``: relative std error. The variance check is tolerated when the observed/expected
-  std ratio ``r`` has ``|r - 1| ≤ std``; the mean check when ``|mean - μ|/σ ≤ std``.
-* ``ks``: Kolmogorov–Smirnov distance. The shape checks (ks, ad, cvm) are tolerated when
-  the KS distance ``D`` (its certified upper bound, for a streamed summary) is ``≤ ks``.
-  A pure std error ``ε`` moves a normal's CDF by at most ``ε·max|zφ(z)| ≈ 0.24·ε``, so
-  ``ks = std/2`` (the default for a bare float) tolerates at least the shape change of
-  any tolerated scale error.
+* ``std`` (relative std error): the variance check's std ratio ``r`` (interval from the
+  check's own law: χ², exact lattice or Pearson III) against ``[1 − std, 1 + std]``; the
+  mean check's ``(mean − μ)/σ`` (interval ``± z_{1−α}/√n``) against ``[−std, std]``.
+* ``ks`` (KS distance): for the shape checks (ks, ad, cvm) the true distance
+  ``d = sup|F_true − F|`` lies within ``D ± ε`` (plus the streamed bound), with
+  ``ε = √(ln(2/α)/(2n))`` (Dvoretzky–Kiefer–Wolfowitz with Massart's constant), against
+  ``[0, ks]``.
+
+"within tolerance" only when ``[L, U]`` lies inside the tolerated range; "deviation beyond
+tolerance" only when it lies entirely outside; "inconclusive" otherwise. Error rates, each
+≤ α (simulated in ``tests/stats/test_tolerance.py``): a true effect outside the range is
+called within with probability ≤ α (the two one-sided tests at α each); a true effect inside
+is called beyond with probability ≤ α (the interval misses it). An inconclusive comparison
+does not pass: equivalence must be shown. ``ks = std/2`` is the default for a bare float (a
+std error ``ε`` moves a normal's CDF by ≤ 0.24·ε). Note that the KS distance measures the
+body of the law: a tail-only defect rejected by AD with a small KS distance can be within a
+``ks`` tolerance.
 
 Only *rejected* checks are examined: a check that passes needs no tolerance. Deterministic
 checks (finite, degenerate, support) ignore tolerance: a NaN or a constant tensor is never
@@ -21,7 +33,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from .checks import CheckResult
+from scipy import stats as _st
+
+from .checks import CheckResult, NullModel, _variance_tail
 
 __all__ = ["Tolerance", "as_tolerance", "apply_tolerance", "DETERMINISTIC"]
 
@@ -72,39 +86,74 @@ def as_tolerance(tol: Tolerance | float | None) -> Tolerance | None:
     return Tolerance(std=float(tol), ks=float(tol) / 2)
 
 
-def _ks_distance(checks: tuple[CheckResult, ...]) -> float | None:
+def _ks_distance(checks: tuple[CheckResult, ...]) -> tuple[float, float] | None:
     ks = next((c for c in checks if c.name == "ks"), None)
     if ks is None:
         return None
-    return ks.statistic + (ks.bound or 0.0)  # certified upper bound when streamed
+    return ks.statistic, (ks.bound or 0.0)  # value and certified error when streamed
 
 
-def effect_within(check: CheckResult, checks: tuple[CheckResult, ...], tol: Tolerance) -> tuple[bool, str] | None:
-    """Whether a check's effect lies within ``tol``, with the figures; ``None`` if not applicable."""
-    if check.name in DETERMINISTIC:
-        return None
-    if check.name == "variance" and check.effect is not None:
-        dev = abs(check.effect.estimate - 1.0)
-        return dev <= tol.std, f"std ratio {check.effect.estimate:.5g}: |r-1| = {dev:.3g} vs tolerance {tol.std:.3g}"
+def tost_interval(check: CheckResult, checks: tuple[CheckResult, ...], n: int, null: NullModel | None,
+                  alpha: float) -> tuple[float, float, float, float, str] | None:
+    """``(L, U, lo, hi, label)``: the ``(1 − 2α)`` interval of the check's effect and the
+    tolerated range; ``None`` when the check has no effect to compare."""
+    if check.name == "variance" and check.effect is not None and null is not None:
+        q = check.effect.estimate ** 2
+        _, low, high = _variance_tail(q, n, null, confidence=1 - 2 * alpha)
+        return low, high, None, None, "std ratio"  # type: ignore[return-value]
     if check.name == "mean" and check.effect is not None:
-        dev = abs(check.effect.estimate)
-        return dev <= tol.std, f"|mean|/std = {dev:.3g} vs tolerance {tol.std:.3g}"
-    if check.name in ("ks", "ad", "cvm"):
-        d = _ks_distance(checks)
-        if d is None:
+        half = float(_st.norm.isf(alpha)) / math.sqrt(n)
+        est = check.effect.estimate
+        return est - half, est + half, None, None, "(mean − μ)/σ"  # type: ignore[return-value]
+    if check.name in ("ks", "ad", "cvm", "shape"):
+        ks = _ks_distance(checks)
+        if ks is None:
             return None
-        return d <= tol.ks, f"KS D = {d:.3g} vs tolerance {tol.ks:.3g}"
+        d, bound = ks
+        eps = math.sqrt(math.log(2 / alpha) / (2 * n))
+        return max(d - eps - bound, 0.0), d + eps + bound, None, None, "KS distance"  # type: ignore[return-value]
     return None
 
 
-def apply_tolerance(checks: tuple[CheckResult, ...], tol: Tolerance | None) -> tuple[CheckResult, ...]:
-    """Mark rejected checks whose effect is within ``tol`` (``within_tolerance=True``)."""
+def effect_within(check: CheckResult, checks: tuple[CheckResult, ...], tol: Tolerance, n: int = 0,
+                  null: NullModel | None = None, alpha: float = 1e-4) -> tuple[bool | None, str] | None:
+    """TOST of a check's effect against ``tol``: ``(True, figures)`` within, ``(False, …)``
+    beyond, ``(None, …)`` inconclusive; ``None`` if not applicable."""
+    if check.name in DETERMINISTIC or n < 1:
+        return None
+    iv = tost_interval(check, checks, n, null, alpha)
+    if iv is None:
+        return None
+    low, high, _, _, label = iv
+    if label == "std ratio":
+        lo_t, hi_t = 1.0 - tol.std, 1.0 + tol.std
+        tol_text = f"tolerance ±{tol.std:.3g}"
+    elif label == "KS distance":
+        lo_t, hi_t = 0.0, tol.ks
+        tol_text = f"tolerance {tol.ks:.3g}"
+    else:
+        lo_t, hi_t = -tol.std, tol.std
+        tol_text = f"tolerance ±{tol.std:.3g}"
+    level = 1 - 2 * alpha
+    figures = f"{label} in [{low:.5g}, {high:.5g}] ({level:.4g} interval) vs {tol_text}"
+    if lo_t <= low and high <= hi_t:
+        return True, figures
+    if high < lo_t or low > hi_t:
+        return False, figures
+    return None, figures + ": inconclusive"
+
+
+def apply_tolerance(checks: tuple[CheckResult, ...], tol: Tolerance | None, n: int = 0,
+                    null: NullModel | None = None, alpha: float = 1e-4) -> tuple[CheckResult, ...]:
+    """Mark rejected checks by the TOST of their effect against ``tol``:
+    ``within_tolerance`` True (within), False (beyond) or None with an "inconclusive"
+    ``tolerance_detail``."""
     if tol is None:
         return checks
     out = []
     for c in checks:
         if c.passed is False:
-            res = effect_within(c, checks, tol)
+            res = effect_within(c, checks, tol, n, null, alpha)
             if res is not None:
                 ok, figures = res
                 c = replace(c, within_tolerance=ok, tolerance_detail=figures)
