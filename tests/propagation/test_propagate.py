@@ -210,3 +210,17 @@ def test_json_is_valid_against_the_schema_and_renders() -> None:
     assert "PROPAGATION" in text and "| direction |" in md
     html = report.render("html")
     assert html.startswith("<!doctype html>") and "</html>" in html
+
+
+def test_layers_by_type_and_real_inputs() -> None:
+    torch.manual_seed(0)
+    model = mlp("he", 4, 32)()
+    x = torch.randn(16, 32)
+    by_type = propagate(model, x, seeds=2, layers=nn.Linear)
+    assert [r.type for r in by_type.layers] == ["Linear"] * 4
+    assert by_type.input_shape == (32,)
+    a = propagate(model, x, seeds=[0, 1])
+    b = propagate(model, lambda s: x, seeds=[0, 1])
+    assert a.layer("0").var.values == b.layer("0").var.values  # same inputs: same forward statistics
+    assert a.layer("0").var.values[0] == a.layer("0").var.values[1]  # a fixed batch: only the output gradient varies
+    assert x.grad is None and not x.requires_grad
