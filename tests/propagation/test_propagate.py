@@ -224,3 +224,13 @@ def test_layers_by_type_and_real_inputs() -> None:
     assert a.layer("0").var.values == b.layer("0").var.values  # same inputs: same forward statistics
     assert a.layer("0").var.values[0] == a.layer("0").var.values[1]  # a fixed batch: only the output gradient varies
     assert x.grad is None and not x.requires_grad
+
+
+def test_frozen_parameters_still_propagate_through_the_input_gradient() -> None:
+    torch.manual_seed(0)
+    model = mlp("he", 3, 16)()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    report = propagate(model, batch=32, seeds=2)
+    assert report.params == ()
+    assert all(r.grad_var is not None for r in report.chain_layers)

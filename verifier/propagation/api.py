@@ -247,7 +247,14 @@ def propagate(
                 raise SourceError(f"the model is on {_device_of(obj)}, not {dev}; move it first, or pass a factory")
             return obj
         m = _build(obj, seed, desc)
-        return m.to(dev) if dev is not None else m
+        if dev is None:
+            return m
+        try:
+            return m.to(dev)
+        except (RuntimeError, AssertionError) as exc:
+            from ..sources.values import _one_line
+
+            raise SourceError(f"cannot move the model to {dev}: {_one_line(exc)}; is that device available?") from exc
 
     recorder: Recorder | None = None
     traces: list[SeedTrace] = []
@@ -275,20 +282,22 @@ def propagate(
 
 def _inputs(torch: Any, model: Any, inputs: Any, shape: tuple[int, ...] | None, batch: int, seed: int, dev: Any,
             dtype: Any, notes: list[str]) -> Any:
+    # the input needs a gradient only when no parameter has one (else it would cost a product per layer 1)
+    needs_grad = not any(p.requires_grad for p in model.parameters())
     if inputs is not None:
         x = inputs(seed) if callable(inputs) and not isinstance(inputs, torch.Tensor) else inputs
         x = torch.as_tensor(x)
         if x.device != dev:
             x = x.to(dev)
         if x.is_floating_point():
-            x = x.detach().to(dtype).requires_grad_(True)
+            x = x.detach().to(dtype).requires_grad_(needs_grad)
         return x
     if shape is None:
         shape, note = infer_input_shape(model)
         if note and note not in notes:
             notes.append(note)
     gen = torch.Generator(device=dev).manual_seed(int(seed))
-    return torch.randn((batch, *shape), generator=gen, device=dev, dtype=dtype).requires_grad_(True)
+    return torch.randn((batch, *shape), generator=gen, device=dev, dtype=dtype).requires_grad_(needs_grad)
 
 
 def _hist(h: Any) -> Histogram | None:
