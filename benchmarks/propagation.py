@@ -7,7 +7,8 @@ Usage::
 
 Columns: ``propagate`` the whole call (4 seeds: forward with the hooks, backward with a random
 output gradient, per-layer statistics, histograms, intervals, diagnosis), best of 3 after one
-warm-up; ``bare fwd+bwd`` the same 4 forward and backward passes (``torch.autograd.grad`` over
+warm-up, with the CPU time the process used (all threads; when other jobs hold the cores the
+wall time is longer than an idle machine's); ``bare fwd+bwd`` the same 4 forward and backward passes (``torch.autograd.grad`` over
 the parameters) without hooks, i.e. the floor any method pays; ``extra RSS`` the peak resident
 memory during ``propagate`` (VmHWM, reset through /proc/self/clear_refs) minus the resident memory
 before it, against the activations one forward+backward keeps (10 layers × 2 tensors × batch ×
@@ -89,12 +90,15 @@ def main() -> None:
     bare()
     report = prop()
     t_bare = min(_timed(bare) for _ in range(args.repeats))
+    cpu_bare = min(_CPU)
+    _CPU.clear()
     rss0 = _status("VmRSS")
     peak_ok = _reset_peak()
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     t_prop = min(_timed(prop) for _ in range(args.repeats))
     extra = _status("VmHWM") - rss0 if peak_ok else None
+    cpu_prop = min(_CPU)
     act = args.depth * 2 * args.batch * args.width * 4
     params = sum(p.numel() * 4 for p in model.parameters())
     load = os.getloadavg()
@@ -105,6 +109,8 @@ def main() -> None:
           f"device {dev}")
     print(f"propagate     {t_prop:7.3f} s   (target < 2 s: {'met' if t_prop < 2 else 'NOT met'})")
     print(f"bare fwd+bwd  {t_bare:7.3f} s   (propagate / bare = {t_prop / t_bare:.2f}×)")
+    print(f"CPU time      propagate {cpu_prop:.2f} s, bare {cpu_bare:.2f} s (process time over all threads; on a "
+          f"loaded machine wall time exceeds it)")
     if extra is not None:
         print(f"extra RSS     {extra / 2**20:7.1f} MB  (activations of one fwd+bwd {act / 2**20:.0f} MB, parameter "
               f"gradients {params / 2**20:.0f} MB)")
@@ -113,9 +119,13 @@ def main() -> None:
     print(f"verdict: {report.headline()}")  # type: ignore[attr-defined]
 
 
+_CPU: list[float] = []
+
+
 def _timed(f) -> float:
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     f()
+    _CPU.append(time.process_time() - c0)
     return time.perf_counter() - t0
 
 

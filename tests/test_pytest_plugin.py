@@ -654,3 +654,32 @@ def test_report_with_no_verdict_is_not_a_pass(pytester: pytest.Pytester) -> None
     result = pytester.runpytest("--verifier-report", "out", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     result.stdout.fnmatch_lines(["*no conformance verdict was recorded*"])
+
+
+def test_fixture_propagate(pytester: pytest.Pytester) -> None:
+    """``conformance.propagate`` passes a deep ReLU net with He init and fails it with Xavier."""
+    pytest.importorskip("torch")
+    pytester.makepyfile(test_prop="""
+        import torch
+
+        def net(init):
+            layers = []
+            for _ in range(12):
+                lin = torch.nn.Linear(64, 64, bias=False)
+                if init == "he":
+                    torch.nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+                else:
+                    torch.nn.init.xavier_normal_(lin.weight)
+                layers += [lin, torch.nn.ReLU()]
+            return torch.nn.Sequential(*layers)
+
+        def test_he(conformance):
+            report = conformance.propagate(lambda: net("he"), batch=128)
+            assert report.passed
+
+        def test_xavier(conformance):
+            conformance.propagate(lambda: net("xavier"), batch=128)
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_xavier*", "*AssertionError*"])

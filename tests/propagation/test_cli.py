@@ -64,3 +64,13 @@ def test_bad_input_is_one_line_and_exit_2(models, capsys, argv, text) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert text in err and err.count("\n") == 1
+
+
+def test_unavailable_device_is_exit_2(models, capsys) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert main(["propagate", "models.py:build", "--device", "cuda", "--seeds", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "cuda" in err and err.count("\n") == 1

@@ -210,3 +210,48 @@ def test_json_is_valid_against_the_schema_and_renders() -> None:
     assert "PROPAGATION" in text and "| direction |" in md
     html = report.render("html")
     assert html.startswith("<!doctype html>") and "</html>" in html
+
+
+def test_layers_by_type_and_real_inputs() -> None:
+    torch.manual_seed(0)
+    model = mlp("he", 4, 32)()
+    x = torch.randn(16, 32)
+    by_type = propagate(model, x, seeds=2, layers=nn.Linear)
+    assert [r.type for r in by_type.layers] == ["Linear"] * 4
+    assert by_type.input_shape == (32,)
+    a = propagate(model, x, seeds=[0, 1])
+    b = propagate(model, lambda s: x, seeds=[0, 1])
+    assert a.layer("0").var.values == b.layer("0").var.values  # same inputs: same forward statistics
+    assert a.layer("0").var.values[0] == a.layer("0").var.values[1]  # a fixed batch: only the output gradient varies
+    assert x.grad is None and not x.requires_grad
+
+
+def test_frozen_parameters_still_propagate_through_the_input_gradient() -> None:
+    torch.manual_seed(0)
+    model = mlp("he", 3, 16)()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    report = propagate(model, batch=32, seeds=2)
+    assert report.params == ()
+    assert all(r.grad_var is not None for r in report.chain_layers)
+
+
+def test_inputs_are_independent_of_the_weights() -> None:
+    """Regression: inputs were drawn from a generator seeded like the weights' global RNG, so the first
+    input rows *were* the first weight rows and the first layer's variance came out ×(1 + fan_in/batch)
+    (×1.5 at width 64, batch 128). Now each seed's inputs and output gradients are independent streams."""
+    import torch
+
+    def net() -> torch.nn.Module:
+        lin = torch.nn.Linear(64, 64, bias=False)
+        torch.nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+        return torch.nn.Sequential(lin, torch.nn.ReLU())
+
+    report = propagate(net, batch=128, seeds=[1, 2, 3, 4, 5])
+    first = report.to_dict()["layers"][0]
+    ratio = first["forward"]["ratio"] if "ratio" in first.get("forward", {}) else None
+    text = str(report).splitlines()
+    row = next(line for line in text if line.startswith("0*"))
+    low, high = (float(v) for v in row.split("[")[2].split("]")[0].split(","))
+    assert low <= 1.0 <= high, row  # observed/predicted interval of the first layer contains 1
+    assert ratio is None or abs(ratio - 1) < 0.1

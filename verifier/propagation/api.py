@@ -247,7 +247,14 @@ def propagate(
                 raise SourceError(f"the model is on {_device_of(obj)}, not {dev}; move it first, or pass a factory")
             return obj
         m = _build(obj, seed, desc)
-        return m.to(dev) if dev is not None else m
+        if dev is None:
+            return m
+        try:
+            return m.to(dev)
+        except (RuntimeError, AssertionError) as exc:
+            from ..sources.values import _one_line
+
+            raise SourceError(f"cannot move the model to {dev}: {_one_line(exc)}; is that device available?") from exc
 
     recorder: Recorder | None = None
     traces: list[SeedTrace] = []
@@ -262,7 +269,7 @@ def propagate(
         x = _inputs(torch, m, inputs, shape, batch, seed, mdev, mdtype, notes)
         input_desc = tuple(x.shape[1:])
         with torch.random.fork_rng(devices=[mdev] if mdev.type == "cuda" else []), _Mode(m, training):
-            traces.append(recorder.run(m, x, grad_seed=10_000_019 + seed))
+            traces.append(recorder.run(m, x, grad_seed=stream_seed(seed, GRADIENT_STREAM)))
         del x
     assert recorder is not None
     if kind == "module":
@@ -275,20 +282,36 @@ def propagate(
 
 def _inputs(torch: Any, model: Any, inputs: Any, shape: tuple[int, ...] | None, batch: int, seed: int, dev: Any,
             dtype: Any, notes: list[str]) -> Any:
+    # the input needs a gradient only when no parameter has one (else it would cost a product per layer 1)
+    needs_grad = not any(p.requires_grad for p in model.parameters())
     if inputs is not None:
         x = inputs(seed) if callable(inputs) and not isinstance(inputs, torch.Tensor) else inputs
         x = torch.as_tensor(x)
         if x.device != dev:
             x = x.to(dev)
         if x.is_floating_point():
-            x = x.detach().to(dtype).requires_grad_(True)
+            x = x.detach().to(dtype).requires_grad_(needs_grad)
         return x
     if shape is None:
         shape, note = infer_input_shape(model)
         if note and note not in notes:
             notes.append(note)
-    gen = torch.Generator(device=dev).manual_seed(int(seed))
-    return torch.randn((batch, *shape), generator=gen, device=dev, dtype=dtype).requires_grad_(True)
+    gen = torch.Generator(device=dev).manual_seed(stream_seed(seed, INPUT_STREAM))
+    return torch.randn((batch, *shape), generator=gen, device=dev, dtype=dtype).requires_grad_(needs_grad)
+
+
+#: Independent random streams of one seed: the weights use the seed itself (``torch.manual_seed(seed)``
+#: before the factory, so a user reproduces them as usual); inputs and output gradients use streams
+#: derived from it. Seeding them with the seed itself made the inputs *equal* the first weights drawn
+#: (the same normal stream): the first layer's output variance came out ×(1 + fan_in/batch).
+INPUT_STREAM, GRADIENT_STREAM = 1, 2
+
+
+def stream_seed(seed: int, stream: int) -> int:
+    """A 63-bit seed for ``stream`` of ``seed``, independent of the others (numpy's SeedSequence)."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([int(seed) % 2**64, stream]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def _hist(h: Any) -> Histogram | None:

@@ -94,6 +94,22 @@ class Conformance:
         self.record(verdict)
         return verdict
 
+    def propagate(self, model: Any, inputs: Any = None, **kwargs: Any) -> Any:
+        """:func:`verifier.propagate` with seeds derived from the test's node id (unless ``seeds=``
+        is given); fail the test with the report's text when the variance is not kept through depth.
+
+        Returns the :class:`~verifier.propagation.PropagationReport` (``.passed``, per-layer ratios
+        with intervals, the diagnosis).
+        """
+        __tracebackhide__ = True
+        from ..propagation import assert_propagates
+
+        if kwargs.get("seeds") is None:
+            base = self.next_seed()
+            self._calls += 1
+            kwargs["seeds"] = [(base + i) % 2**32 for i in range(5)]
+        return assert_propagates(model, inputs, **kwargs)
+
     def record(self, verdict: Verdict) -> Verdict:
         """Record a verdict computed elsewhere (e.g. by :func:`verifier.check`) for the session."""
         self._state.add(self.nodeid, verdict)

@@ -254,6 +254,7 @@ def run_suite_command(args: argparse.Namespace) -> int:
     results = run(seed=args.seed, quick=quick)
     out = Path(args.out or "reports/propagation")
     command = "verifier suite propagation" + (" --quick" if quick else "") + (f" --seed {args.seed}" if args.seed else "")
+    figures: list[Path] = []
     if not getattr(args, "no_reports", False):
         out.mkdir(parents=True, exist_ok=True)
         figures = [] if getattr(args, "no_plots", False) else suite_figures(results, out)
@@ -265,6 +266,8 @@ def run_suite_command(args: argparse.Namespace) -> int:
     stdout = getattr(args, "stdout", None) or sys.stdout  # the CLI's real stdout (user code prints to stderr)
     if args.format == "json":
         print(json.dumps(document(results, command), indent=2, ensure_ascii=False, allow_nan=False), file=stdout)
+    elif args.format == "markdown":
+        print(markdown(results, command, [p.name for p in figures]), file=stdout)
     else:
         for r in results:
             print(f"{'HOLDS' if r.holds else 'FAILS'}  {r.experiment.title}: {r.experiment.claim}\n       {r.evidence}",
