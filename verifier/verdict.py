@@ -162,14 +162,16 @@ def decide(checks: tuple[CheckResult, ...], alpha: float) -> tuple[CheckResult, 
 
 
 def verify(summary: Summary, dist: Distribution, *, expected: str, sample: SampleInfo, alpha: float,
-           tolerance: Tolerance | None = None) -> Verdict:
+           tolerance: Tolerance | None = None, extra: tuple[CheckResult, ...] = ()) -> Verdict:
     """Run every check on a summary against ``dist`` and decide.
 
     With a ``tolerance``, a rejected statistical check whose effect lies within it does
-    not fail the verdict (see :mod:`verifier.stats.tolerance`).
+    not fail the verdict (see :mod:`verifier.stats.tolerance`). ``extra``: undecided checks
+    computed outside the summary (issue 15: :func:`verifier.stats.structure.structure_checks`,
+    contracts) that join the same multiple-testing decision.
     """
     null: NullModel = null_model(dist, summary)
-    checks = apply_tolerance(decide(run_checks(summary, null), alpha), tolerance)
+    checks = apply_tolerance(decide(run_checks(summary, null) + tuple(extra), alpha), tolerance)
     kurt = null.mu4 / null.variance**2
     detectable = detectable_std_error(summary.n, kurt, alpha, m=len(checks))
     verdict = Verdict(all(c.passed or bool(c.within_tolerance) for c in checks), checks, expected, dist, sample,
@@ -182,6 +184,11 @@ def verify(summary: Summary, dist: Distribution, *, expected: str, sample: Sampl
 
 
 def summarize_and_verify(sample, dist: Distribution, *, expected: str, info: SampleInfo, alpha: float,  # noqa: ANN001
-                         tolerance: Tolerance | None = None) -> Verdict:
-    """Summarise ``sample`` (a :class:`~verifier.sources.sample.Sample`) and verify it."""
-    return verify(summarize(sample, dist), dist, expected=expected, sample=info, alpha=alpha, tolerance=tolerance)
+                         tolerance: Tolerance | None = None, extra: tuple[CheckResult, ...] = ()) -> Verdict:
+    """Summarise ``sample`` (a :class:`~verifier.sources.sample.Sample`) and verify it, with the
+    structure checks (ties, bound atoms, blocks) read from its values and any ``extra`` checks."""
+    summary = summarize(sample, dist)
+    from .stats.structure import structure_checks  # issue 15b: structure checks join the verdict
+
+    extra = structure_checks(sample, dist, summary) + tuple(extra)
+    return verify(summary, dist, expected=expected, sample=info, alpha=alpha, tolerance=tolerance, extra=extra)
