@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .contracts import contract_checks
 from .sources import from_source
+from .stats.properties import spec_checks
 from .stats.decision import validate_alpha
 from .stats.tolerance import Tolerance, as_tolerance
 from .theory.fans import canonical_layout, compute_fans
@@ -28,6 +30,7 @@ def check(
     fan_in: int | None = None,
     fan_out: int | None = None,
     tolerance: Tolerance | float | None = None,
+    contracts: bool = False,
 ) -> Verdict:
     """Check that ``source`` draws from the distribution ``expect`` names.
 
@@ -54,6 +57,10 @@ def check(
         does not fail the verdict (``verdict.status == 'within tolerance'``). A float is a
         relative std error (KS tolerance half of it); ``verifier.Tolerance(std=, ks=)``
         sets both. Deterministic checks (finite, degenerate, support) ignore it.
+    contracts : bool, default False
+        Also check the contracts of an initializer itself (:mod:`verifier.contracts`):
+        it returns the requested shape and dtype, the same seed gives the same values and a
+        different seed different values. Values given directly have no contracts to check.
 
     Returns
     -------
@@ -80,8 +87,13 @@ def check(
         source=sample.source, shape=tuple(sample.shape), dtype=sample.dtype, n=sample.n, draws=sample.draws,
         seed=sample.seed, convention=sample.convention, device=sample.device, layout=lay, fans=fans,
     )
+    # issue 15b: structured specs (orthogonal, sparse) add their property checks and may narrow the
+    # sample (sparse: the non-zeros); contracts of the initializer itself when asked for
+    sample, extra = spec_checks(spec, sample, lay)
+    if contracts:
+        extra += contract_checks(source, sample, dist, shape=shape, dtype=dtype, seed=seed, convention=convention)
     return summarize_and_verify(sample, dist, expected=str(spec), info=info, alpha=level,
-                                tolerance=as_tolerance(tolerance))
+                                tolerance=as_tolerance(tolerance), extra=extra)
 
 
 def assert_conforms(source: Any, expect: Spec | str, **kwargs: Any) -> Verdict:

@@ -626,6 +626,8 @@ _register(
     "N(mean, std²) conditioned on a ≤ x ≤ b",
 )
 
+from verifier.theory import structured as _structured  # noqa: E402,F401  (registers orthogonal, sparse)
+
 #: Canonical spec name → :class:`SpecInfo`.
 SPECS: Mapping[str, SpecInfo] = MappingProxyType({name: info for name, (info, _) in _REGISTRY.items()})
 
