@@ -135,3 +135,19 @@ def test_sparse_and_orthogonal_in_the_cli(tmp_path) -> None:  # noqa: ANN001
     assert main(["check", "torch.nn.init.orthogonal_", "--expect", "orthogonal", "--shape", "64,128"]) == 0
     assert main(["check", "torch.nn.init.sparse_(sparsity=0.2)", "--expect", "sparse(0.2)", "--shape", "64,128"]) == 0
     assert main(["check", "torch.nn.init.sparse_(sparsity=0.2)", "--expect", "sparse(0.4)", "--shape", "64,128"]) == 1
+
+
+def test_orthogonal_and_sparse_in_an_audit() -> None:
+    """A rule naming a structured spec is audited with its property checks."""
+    nn = torch.nn
+
+    model = nn.Sequential(nn.Linear(128, 64, bias=False), nn.Linear(64, 256, bias=False))
+    torch.manual_seed(0)
+    nn.init.orthogonal_(model[0].weight)
+    nn.init.sparse_(model[1].weight, sparsity=0.25)
+    report = verifier.audit(model, rules={"0.weight": "orthogonal", "1.weight": "sparse(0.25)"})
+    rows = {r.name: r for r in report.rows}
+    assert rows["0.weight"].verdict.passed and rows["0.weight"].verdict.check("gram") is not None
+    assert rows["1.weight"].verdict.passed and rows["1.weight"].verdict.check("zeros per column") is not None
+    bad = verifier.audit(model, rules={"0.weight": "orthogonal(gain=2.0)", "1.weight": "sparse(0.5)"})
+    assert not any(r.verdict.passed for r in bad.rows if r.verdict is not None)

@@ -211,9 +211,11 @@ def _check_tensor(name: str, tensor: Any, exp: Expectation, *, module_type: str,
             dist = spec.distribution(shape, exp.layout, fan_in=exp.fan_in, fan_out=exp.fan_out)
             info = SampleInfo(source=f"{name} ({module_type})", shape=shape, dtype=sample.dtype, n=sample.n,
                               device=sample.device, layout=exp.layout, fans=fans)
+            from verifier.stats.properties import spec_checks
             from verifier.verdict import summarize_and_verify
 
-            verdict = summarize_and_verify(sample, dist, expected=str(spec), info=info, alpha=alpha)
+            sample, spec_extra = spec_checks(spec, sample, exp.layout)  # issue 15b: orthogonal, sparse
+            verdict = summarize_and_verify(sample, dist, expected=str(spec), info=info, alpha=alpha, extra=spec_extra)
             if exp.zero_rows:
                 verdict = _with_zero_rows(verdict, tensor, exp.zero_rows, alpha)
     except (SpecError, FanError, SourceError) as exc:
