@@ -263,7 +263,7 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
         v = np.where(v == 0.0, 0.0, v)
         u, inv = np.unique(v, return_inverse=True)
         cnt = np.bincount(inv, weights=c).astype(np.int64)
-        return _Values(u, cnt, int(cnt.sum()), f"all {int(cnt.sum()):,} values (bit histogram)")
+        return _Values(u, cnt, int(cnt.sum()), f"all {int(cnt.sum()):,} values")
     if summary.mode == "exact":
         assert summary.sorted_values is not None
         x = summary.sorted_values
@@ -309,9 +309,8 @@ def check_ties(vals: _Values, model: CellModel) -> CheckResult:
     p0 = model.cell_mass(0.0)
     p_zero = _binom_sf(zeros, m, p0)
     p = min(1.0, 2.0 * min(p_ties, p_zero))
-    distinct = int(vals.values.size)
-    detail = (f"{ties:,.0f} tied pairs, {distinct:,} distinct of {m:,} (null ≤ {mean:,.3g} ± {math.sqrt(var):,.3g}); "
-              f"{zeros:,} exact zeros (null ≤ {m * p0:.3g}); {vals.note}; {model}")
+    detail = (f"{ties:,.0f} tied pairs (null ≤ {mean:,.3g} ± {math.sqrt(var):,.3g}), {zeros:,} exact zeros "
+              f"(null ≤ {m * p0:.3g}) in {vals.note}")
     return CheckResult("ties", ties, p, detail)
 
 
@@ -336,7 +335,7 @@ def check_bound_atoms(vals: _Values, model: CellModel, dtype: str) -> CheckResul
         prob += float(inside)
         where.append(f"{k:,} at {atom:.6g}")
     p = _binom_sf(count, vals.m, prob)
-    detail = f"{', '.join(where)} (null ≤ {vals.m * prob:.3g} in all); {vals.note}"
+    detail = f"{', '.join(where)} (null ≤ {vals.m * prob:.3g} in all) in {vals.note}"
     return CheckResult("bound atoms", float(count), p, detail)
 
 
@@ -443,7 +442,7 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
         return None
     worst = min(tests, key=lambda t: t.pvalue)
     p = min(1.0, len(tests) * worst.pvalue)
-    detail = f"{len(tests)} tests (Bonferroni); smallest: {worst.detail}{skipped}"
+    detail = f"{len(tests)} shard/slice tests (Bonferroni), smallest p: {worst.detail}{skipped}"
     return CheckResult("blocks", float(len(tests)), p, detail)
 
 
