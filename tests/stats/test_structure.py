@@ -226,3 +226,10 @@ def test_power_summary() -> None:
         row = torch.empty(1, 512).normal_(0, math.sqrt(2 / 512), generator=g)
         assert not verifier.check(row.repeat(256, 1).contiguous(), "he_normal").passed
     assert not verifier.check(_flushed_fp16(3), "normal(0, 0.02)").passed
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_tensor_same_result_as_cpu() -> None:
+    w = _shards_seeded_alike(0)
+    dist = Normal(0, math.sqrt(2 / 512))
+    assert structure_p(w.cuda(), dist) == structure_p(w, dist)

@@ -207,7 +207,8 @@ _BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 def _host(chunk: Any) -> np.ndarray:
     """``chunk`` as a numpy array of its own shape, without a copy where possible: float32/
     float64 values, or uint16 bit patterns for float16/bfloat16 (decoded by :func:`_decode`).
-    Tensors on an accelerator are copied to the host (only the caller's own values, once)."""
+    A tensor on an accelerator is copied to the host whole: callers use it for tensors of at
+    most :data:`SLICES_CAP` values, and :func:`_gather` otherwise."""
     if isinstance(chunk, np.ndarray):
         return chunk.view(np.uint16) if chunk.dtype.itemsize == 2 else chunk
     import torch
@@ -227,10 +228,20 @@ def _decode(a: np.ndarray, dtype: str) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
+def _gather(chunk: Any, idx: tuple[np.ndarray, ...], dtype: str) -> np.ndarray:
+    """float64 values of ``chunk`` at the multi-index ``idx``; a tensor is indexed on its own
+    device and only the picked values are copied to the host."""
+    if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu":
+        return _decode(_host(chunk)[idx], dtype)
+    import torch
+
+    picked = chunk.detach()[tuple(torch.as_tensor(i, device=chunk.device) for i in idx)]
+    return _decode(_host(picked), dtype)
+
+
 def _take(chunk: Any, flat: np.ndarray, dtype: str) -> np.ndarray:
     """Values at the (logical, C-order) flat positions ``flat`` of ``chunk``, as float64."""
-    a = _host(chunk)
-    return _decode(a[np.unravel_index(flat, a.shape)], dtype)
+    return _gather(chunk, np.unravel_index(flat, tuple(int(d) for d in chunk.shape)), dtype)
 
 
 def _subsample(sample: Sample, m: int, seed: int = 0) -> np.ndarray:
@@ -346,9 +357,9 @@ class _Test:
     detail: str
 
 
-def _shard_tests(a: np.ndarray, dtype: str, axis: int, k: int, model: CellModel,
+def _shard_tests(a: Any, dtype: str, axis: int, k: int, model: CellModel,
                  rng: np.random.Generator) -> list[_Test]:
-    shape = a.shape
+    shape = tuple(int(d) for d in a.shape)
     size = shape[axis] // k
     per = math.prod(shape) // k
     m = min(per, BLOCK_CAP)
@@ -360,7 +371,7 @@ def _shard_tests(a: np.ndarray, dtype: str, axis: int, k: int, model: CellModel,
     for j in range(k):
         shifted = idx.copy()
         shifted[axis] = idx[axis] + j * size
-        blocks.append(_decode(a[tuple(shifted)], dtype))
+        blocks.append(_gather(a, tuple(shifted), dtype))
     out: list[_Test] = []
     for i, j in combinations(range(k), 2):
         a, b = blocks[i], blocks[j]
@@ -427,15 +438,14 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
     tests: list[_Test] = []
     skipped = ""
     for chunk in sample.chunks:
-        a = _host(chunk)
-        shape = a.shape
+        shape = tuple(int(d) for d in chunk.shape)
         for axis, size in enumerate(shape):
             for k in SPLITS:
                 if size % k == 0 and size >= k:
-                    tests += _shard_tests(a, sample.dtype, axis, k, model, rng)
+                    tests += _shard_tests(chunk, sample.dtype, axis, k, model, rng)
         n = math.prod(shape)
         if len(shape) >= 2 and n <= SLICES_CAP:
-            tests += _slice_tests(a, model)
+            tests += _slice_tests(_host(chunk), model)
         elif len(shape) >= 2:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if not tests:
