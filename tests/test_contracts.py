@@ -9,7 +9,7 @@ import verifier
 from verifier.errors import SourceError
 
 
-def good(shape, rng):  # noqa: ANN001, ANN201
+def good(shape, rng):
     return rng.normal(0.0, 0.0625, size=shape)
 
 
@@ -29,7 +29,7 @@ def test_values_have_no_contracts() -> None:
 def test_ignoring_the_seed_fails() -> None:
     """Same values whatever the seed: a fixed seed inside the initializer."""
 
-    def fixed(shape, rng):  # noqa: ANN001, ANN202
+    def fixed(shape, rng):
         return np.random.default_rng(1234).normal(0.0, 0.0625, size=shape)
 
     v = verifier.check(fixed, "he_normal", shape=(256, 512), contracts=True)
@@ -41,7 +41,7 @@ def test_not_reproducible_fails() -> None:
     """Different values for the same seed: an unseeded generator inside the initializer."""
     entropy = np.random.default_rng()
 
-    def unseeded(shape, rng):  # noqa: ANN001, ANN202
+    def unseeded(shape, rng):
         return entropy.normal(0.0, 0.0625, size=shape)
 
     v = verifier.check(unseeded, "he_normal", shape=(256, 512), contracts=True)
@@ -56,7 +56,7 @@ def test_numpy_without_dtype_parameter_asked_for_a_dtype() -> None:
 
 
 def test_dtype_ignored_is_refused_with_or_without_contracts() -> None:
-    def ignores(shape, rng, dtype=np.float32):  # noqa: ANN001, ANN202
+    def ignores(shape, rng, dtype=np.float32):
         return rng.normal(0.0, 0.0625, size=shape)
 
     for contracts in (False, True):

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .sources import from_source, load_target
-from .sources.initializers import _takes_dtype, detect_convention
+from .sources.initializers import _takes_dtype
 from .sources.sample import Sample
 from .sources.values import is_values
 from .stats.checks import CheckResult
@@ -63,7 +63,8 @@ def contract_checks(source: Any, sample: Sample, dist: Any, *, shape: Any, dtype
         out.append(CheckResult("dtype", 0.0, 1.0, f"returned shape {sample.shape}, {sample.dtype} ({how})"))
     again = from_source(source, shape=shape, dtype=dtype, seed=seed, draws=sample.draws, convention=convention)
     a, b = _flat(sample), _flat(again)
-    differ = int(np.count_nonzero(a != b) - np.count_nonzero((a != a) & (b != b)))  # NaN == NaN here
+    differ = int(np.count_nonzero(a != b) - np.count_nonzero(np.isnan(a) & np.isnan(b))) if a.dtype.kind == "f" \
+        else int(np.count_nonzero(a != b))  # NaN == NaN here; 16-bit dtypes compare bit patterns
     out.append(CheckResult("same seed", float(differ), 0.0 if differ else 1.0,
                            f"seed {seed} drawn twice: {'identical values' if not differ else f'{differ:,} values differ'}"))
     other_seed = seed + 1_000_003

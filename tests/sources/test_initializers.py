@@ -375,7 +375,7 @@ def test_from_source_rejects_torch_module() -> None:
 def test_numpy_initializer_ignoring_dtype_is_refused() -> None:
     """It was cast silently to the requested dtype and passed; now the dtype it returns is checked."""
 
-    def ignores(shape, rng, dtype=np.float32):  # noqa: ANN001, ANN202
+    def ignores(shape, rng, dtype=np.float32):
         return rng.normal(0.0, 0.02, size=shape)  # float64 whatever dtype says
 
     for dtype in ("float32", "float16"):
@@ -384,7 +384,7 @@ def test_numpy_initializer_ignoring_dtype_is_refused() -> None:
 
 
 def test_numpy_initializer_honouring_dtype() -> None:
-    def honours(shape, rng, dtype=np.float64):  # noqa: ANN001, ANN202
+    def honours(shape, rng, dtype=np.float64):
         return rng.standard_normal(size=shape, dtype=dtype) if dtype != np.float16 else \
             rng.standard_normal(size=shape).astype(dtype)
 
@@ -392,7 +392,7 @@ def test_numpy_initializer_honouring_dtype() -> None:
         s = from_initializer(honours, shape=(8, 4), dtype=dtype, convention="numpy")
         assert s.dtype == dtype and s.chunks[0].dtype == np.dtype(dtype)
 
-    def no_rng(shape, dtype):  # noqa: ANN001, ANN202
+    def no_rng(shape, dtype):
         return np.zeros(shape, dtype=dtype)
 
     assert from_initializer(no_rng, shape=(2, 2), dtype="float16").chunks[0].dtype == np.float16

@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch")
 ALPHAS = (0.05, 0.01)
 
 
-def structure_p(values, dist) -> dict[str, float]:  # noqa: ANN001
+def structure_p(values, dist) -> dict[str, float]:
     sample = from_values(values)
     return {c.name: c.pvalue for c in structure_checks(sample, dist, summarize(sample, dist))}
 
@@ -158,7 +158,6 @@ def test_bf16_values_stored_as_float32_do_not_false_alarm() -> None:
 def _draws(kind: str, shape: tuple[int, ...], seed: int) -> tuple[object, object]:
     g = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
-    n = math.prod(shape)
     if kind == "torch normal float32":
         return torch.empty(shape).normal_(0, 0.02, generator=g), Normal(0, 0.02)
     if kind == "torch uniform float32":

@@ -14,7 +14,12 @@ from scipy import stats as st
 import verifier
 from verifier.errors import SpecError
 from verifier.theory.specs import SPECS, as_spec
-from verifier.theory.structured import HaarEntry, OrthogonalSpec, SparseSpec, matrix_view
+from verifier.theory.structured import (
+    HaarEntry,
+    OrthogonalSpec,
+    SparseSpec,
+    matrix_view,
+)
 
 
 def not_above(rejections: int, reps: int, alpha: float) -> bool:
@@ -129,7 +134,7 @@ def test_sparse_detects_wrong_zeros_and_wrong_std() -> None:
         verifier.check(np.ones((4, 4, 4)), "sparse(0.1)")
 
 
-def test_sparse_and_orthogonal_in_the_cli(tmp_path) -> None:  # noqa: ANN001
+def test_sparse_and_orthogonal_in_the_cli(tmp_path) -> None:
     from verifier.cli import main
 
     assert main(["check", "torch.nn.init.orthogonal_", "--expect", "orthogonal", "--shape", "64,128"]) == 0

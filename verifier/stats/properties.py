@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..sources.sample import Sample
     from ..theory.specs import Spec
 
-__all__ = ["GRAM_MAX", "EPS", "spec_checks", "check_gram", "check_sparse_zeros"]
+__all__ = ["EPS", "GRAM_MAX", "check_gram", "check_sparse_zeros", "spec_checks"]
 
 GRAM_MAX = 2048
 """Most orthonormal vectors whose mutual dot products are computed."""
@@ -100,7 +100,7 @@ def check_sparse_zeros(spec: SparseSpec, sample: Sample) -> CheckResult:
         from ..errors import SpecError
 
         raise SpecError(f"sparse applies to 2-D weights (torch sparse_), got shape {sample.shape}")
-    rows, cols = sample.shape
+    rows = sample.shape[0]
     want = spec.zeros_per_column(rows)
     zeros = np.concatenate([np.asarray(_float64(c) == 0, dtype=np.int64).sum(axis=0) for c in sample.chunks])
     short = int((zeros < want).sum())

@@ -70,7 +70,7 @@ import numpy as np
 from scipy import stats as _st
 
 from .checks import CheckResult
-from .grid import GRID_DTYPES, grid_values
+from .grid import grid_values
 
 if TYPE_CHECKING:
     from ..sources.sample import Sample
@@ -78,16 +78,16 @@ if TYPE_CHECKING:
     from .summary import Summary
 
 __all__ = [
-    "GENERATOR_RESOLUTION",
-    "TIES_CAP",
     "BLOCK_CAP",
+    "GENERATOR_RESOLUTION",
     "SLICES_CAP",
+    "TIES_CAP",
     "CellModel",
     "cell_model",
-    "detect_grid",
-    "check_ties",
-    "check_bound_atoms",
     "check_blocks",
+    "check_bound_atoms",
+    "check_ties",
+    "detect_grid",
     "structure_checks",
 ]
 

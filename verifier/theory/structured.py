@@ -30,7 +30,13 @@ from scipy import special
 from scipy import stats as _st
 
 from verifier.errors import SpecError
-from verifier.theory.distributions import Distribution, FloatArray, Normal, _as_float, _fmt
+from verifier.theory.distributions import (
+    Distribution,
+    FloatArray,
+    Normal,
+    _as_float,
+    _fmt,
+)
 from verifier.theory.fans import Fans, canonical_layout
 from verifier.theory.specs import Spec, _positive, _real, _register
 
@@ -162,7 +168,7 @@ class SparseSpec(Spec):
 
     def zeros_per_column(self, rows: int) -> int:
         """``ceil(sparsity·rows)``, as torch computes it."""
-        return int(math.ceil(self.sparsity * rows))
+        return math.ceil(self.sparsity * rows)
 
     def _distribution(self, fans: Fans | None) -> Distribution:
         return Normal(0.0, self.std)
