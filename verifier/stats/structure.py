@@ -392,18 +392,16 @@ def _shard_tests(a: Any, dtype: str, axis: int, k: int, model: CellModel,
 
 
 def _repeated_slices(bits: np.ndarray, axis: int) -> int:
-    """How many slices along ``axis`` repeat an earlier one (bit patterns, −0 = +0).
+    """How many slices along ``axis`` repeat an earlier one (bit patterns compared exactly).
 
-    Each slice is hashed by ``Σ bitsᵢ·rᵢ`` (uint64, wrapping; ``r`` fixed random odd
-    multipliers), candidates with equal hashes are compared exactly.
+    Candidates are slices with equal sums of their bit patterns without the sign bit (an exact
+    integer hash; identical slices always share it); each group of candidates is compared
+    exactly. Slices equal but for the sign of a zero count as different (a little power lost).
     """
     rows = bits.shape[axis]
-    sign = bits.dtype.type(1 << (8 * bits.itemsize - 1))
     flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
-    flat = np.where(flat == sign, 0, flat).astype(np.uint64)  # −0 → +0
-    r = np.random.default_rng(12345).integers(1, 2**63, size=flat.shape[1], dtype=np.uint64) | np.uint64(1)
-    with np.errstate(over="ignore"):
-        h = (flat * r).sum(axis=1, dtype=np.uint64)
+    mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
+    h = np.sum(flat & mask, axis=1, dtype=np.uint64)
     order = np.argsort(h, kind="stable")
     repeats = 0
     for group in np.split(order, np.flatnonzero(np.diff(h[order])) + 1):
