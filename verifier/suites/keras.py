@@ -44,7 +44,8 @@ _TRUNCATED_TORCH = (
     "kept. That happens with probability P(|Z| > 2)^4 = 0.0455^4 = 4.3e-6 per value: 0.56 values beyond ±2σ "
     "per 131,072 (measured: 0.55 over 20 seeds of 256×512), so 1 − e^-0.56 = 43 % of 256×512 draws (27 % of "
     "3×3×64×128) fail the support check, depending on the seed. The other values follow the truncated law. "
-    "The TensorFlow and JAX backends resample until inside."
+    "The TensorFlow and JAX backends draw the truncated law itself (tf.random.stateless_truncated_normal, "
+    "jax.random.truncated_normal)."
 )
 #: Keras cases that draw a truncated normal (the key's first part), affected with the torch backend.
 TRUNCATED_CASES = (
