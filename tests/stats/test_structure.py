@@ -225,6 +225,11 @@ def test_power_summary() -> None:
         row = torch.empty(1, 512).normal_(0, math.sqrt(2 / 512), generator=g)
         assert not verifier.check(row.repeat(256, 1).contiguous(), "he_normal").passed
     assert not verifier.check(_flushed_fp16(3), "normal(0, 0.02)").passed
+    # a point mass away from 0: 1 % of the values replaced by one constant
+    g = torch.Generator().manual_seed(0)
+    w = torch.nn.init.kaiming_normal_(torch.empty(256, 512), generator=g)
+    w.view(-1)[torch.randperm(w.numel(), generator=g)[:1311]] = 0.05
+    assert verifier.check(w, "he_normal").check("ties").passed is False
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
