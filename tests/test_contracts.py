@@ -70,3 +70,9 @@ def test_torch_initializer_contracts() -> None:
                        contracts=True)
     assert v.passed, str(v)
     assert v.check("different seed").passed
+
+
+def test_contracts_with_a_structured_spec() -> None:
+    pytest.importorskip("torch")
+    v = verifier.check("torch.nn.init.sparse_(sparsity=0.1)", "sparse(0.1)", shape=(128, 64), contracts=True)
+    assert v.passed and v.check("same seed").passed and v.check("zeros per column").passed

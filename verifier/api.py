@@ -6,8 +6,8 @@ from typing import Any
 
 from .contracts import contract_checks
 from .sources import from_source
-from .stats.properties import spec_checks
 from .stats.decision import validate_alpha
+from .stats.properties import spec_checks
 from .stats.tolerance import Tolerance, as_tolerance
 from .theory.fans import canonical_layout, compute_fans
 from .theory.specs import Spec, as_spec
@@ -89,9 +89,10 @@ def check(
     )
     # issue 15b: structured specs (orthogonal, sparse) add their property checks and may narrow the
     # sample (sparse: the non-zeros); contracts of the initializer itself when asked for
+    promised = contract_checks(source, sample, dist, shape=shape, dtype=dtype, seed=seed,
+                               convention=convention) if contracts else ()
     sample, extra = spec_checks(spec, sample, lay)
-    if contracts:
-        extra += contract_checks(source, sample, dist, shape=shape, dtype=dtype, seed=seed, convention=convention)
+    extra += promised
     return summarize_and_verify(sample, dist, expected=str(spec), info=info, alpha=level,
                                 tolerance=as_tolerance(tolerance), extra=extra)
 
