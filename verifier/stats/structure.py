@@ -67,7 +67,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats as _st
+from scipy import special
 
 from .checks import CheckResult
 from .grid import grid_values
@@ -293,10 +293,12 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
 
 
 def _binom_sf(k: int, m: int, p: float) -> float:
-    """``P(Binomial(m, p) ≥ k)``."""
+    """``P(Binomial(m, p) ≥ k)`` (``scipy.special.bdtrc``: the regularized incomplete beta)."""
     if k <= 0:
         return 1.0
-    return float(_st.binom.sf(k - 1, m, min(max(p, 0.0), 1.0)))
+    if k > m:
+        return 0.0
+    return float(special.bdtrc(k - 1, m, min(max(p, 0.0), 1.0)))
 
 
 def _grids_of(vals: _Values, dtype: str) -> tuple[str, ...]:
@@ -386,7 +388,7 @@ def _shard_tests(a: Any, dtype: str, axis: int, k: int, model: CellModel,
             r = max(-1.0, min(1.0, r))
             df = a.size - 2
             t = r * math.sqrt(df / max(1e-300, 1.0 - r * r))
-            out.append(_Test(f"{name}: correlation", float(2.0 * _st.t.sf(abs(t), df)),
+            out.append(_Test(f"{name}: correlation", float(2.0 * special.stdtr(df, -abs(t))),
                              f"{name}: correlation {r:+.3f} over {a.size:,} aligned values"))
     return out
 
