@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .contracts import contract_checks
 from .sources import from_source
 from .pipeline import evaluate
+from .stats.checks import CheckResult
 from .stats.decision import validate_alpha
 from .stats.tolerance import Tolerance
 from .theory.fans import canonical_layout, compute_fans
@@ -32,6 +34,7 @@ def check(
     tolerance: Tolerance | float | None = None,
     label: str | None = None,
     known_deviation: str | None = None,
+    contracts: bool = False,
 ) -> Verdict:
     """Check that ``source`` draws from the distribution ``expect`` names.
 
@@ -60,6 +63,10 @@ def check(
         sets both. Deterministic checks (finite, degenerate, support) ignore it.
     label : the name reports show for the source (default: a description of it).
     known_deviation : a documented deviation of the library, shown beside a failing verdict.
+    contracts : bool, default False
+        Also check the contracts of an initializer itself (:mod:`verifier.contracts`):
+        it returns the requested shape and dtype, the same seed gives the same values and a
+        different seed different values. Values given directly have no contracts to check.
 
     Returns
     -------
@@ -80,8 +87,12 @@ def check(
     if spec.needs_fans and shape is not None and all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
         compute_fans(tuple(shape), lay, fan_in=fan_in, fan_out=fan_out)  # our fan error before the user's code runs
     sample = from_source(source, shape=shape, dtype=dtype, seed=seed, draws=draws, convention=convention)
+    promised: tuple[CheckResult, ...] = ()
+    if contracts:  # the initializer's own contracts (dtype, seeds), decided with the other checks
+        law = spec.distribution(sample.shape, lay, fan_in=fan_in, fan_out=fan_out) if not spec.exact else None
+        promised = contract_checks(source, sample, law, shape=shape, dtype=dtype, seed=seed, convention=convention)
     return evaluate(sample, spec, layout=lay, fan_in=fan_in, fan_out=fan_out, alpha=alpha, tolerance=tolerance,
-                    label=label, known_deviation=known_deviation)
+                    label=label, known_deviation=known_deviation, extra=promised)
 
 
 def assert_conforms(source: Any, expect: Spec | str, **kwargs: Any) -> Verdict:

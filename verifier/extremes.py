@@ -21,6 +21,7 @@ import numpy as np
 from .sources.sample import Sample
 from .stats.checks import CheckResult
 from .stats.decision import detectable_std_error
+from .stats.structure import structure_checks
 from .stats.summary import Summary, summarize
 from .stats.tolerance import Tolerance
 from .theory.distributions import Distribution, Normal, TruncatedNormal, Uniform
@@ -31,8 +32,10 @@ __all__ = ["verify_sample", "SCALE_LIMIT"]
 
 
 def verify_sample(sample: Sample, dist: Distribution, *, spec: Spec, info: SampleInfo, alpha: float,
-                  tolerance: Tolerance | None = None, summary: Summary | None = None) -> Verdict:
-    """Summarise ``sample`` and verify it against ``dist`` (``summary``: one already computed, reused).
+                  tolerance: Tolerance | None = None, summary: Summary | None = None,
+                  extra: tuple[CheckResult, ...] = ()) -> Verdict:
+    """Summarise ``sample`` and verify it against ``dist`` (``summary``: one already computed, reused),
+    with the structure checks read from its values and the ``extra`` checks.
 
     Every value a float can hold gives a verdict:
 
@@ -51,12 +54,14 @@ def verify_sample(sample: Sample, dist: Distribution, *, spec: Spec, info: Sampl
         scaled_dist = _times(dist, k)
         if scaled_dist is not None:
             scaled = replace(sample, chunks=tuple(_ldexp_chunk(c, -k) for c in sample.chunks))
-            verdict = _guarded(scaled, scaled_dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance)
+            verdict = _guarded(scaled, scaled_dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance,
+                               extra=extra)
             if any(c.name in ("finite", "degenerate") for c in verdict.failed):
                 # values so far from the law that rescaling overflowed or underflowed them: say so
                 return _out_of_range(sample, dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance)
             return replace(verdict, distribution=dist)
-    return _guarded(sample, dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance, summary=summary)
+    return _guarded(sample, dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance, summary=summary,
+                    extra=extra)
 
 
 #: Laws whose scale is within 2^±SCALE_LIMIT are checked as given (their 4th moment fits a float).
@@ -98,12 +103,14 @@ def _ldexp_chunk(chunk: Any, k: int) -> Any:
 
 
 def _guarded(sample: Sample, dist: Distribution, *, spec: Spec, info: SampleInfo, alpha: float,
-             tolerance: Tolerance | None, summary: Summary | None = None) -> Verdict:
+             tolerance: Tolerance | None, summary: Summary | None = None,
+             extra: tuple[CheckResult, ...] = ()) -> Verdict:
     try:
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # extremes are judged by the checks
             if summary is None:
                 summary = summarize(sample, dist)
-            return verify(summary, dist, spec=spec, sample=info, alpha=alpha, tolerance=tolerance)
+            extra = structure_checks(sample, dist, summary) + tuple(extra)
+            return verify(summary, dist, spec=spec, sample=info, alpha=alpha, tolerance=tolerance, extra=extra)
     except ArithmeticError:  # OverflowError, ZeroDivisionError, FloatingPointError
         return _out_of_range(sample, dist, spec=spec, info=info, alpha=alpha, tolerance=tolerance)
 

@@ -20,8 +20,10 @@ import dataclasses
 from .diagnosis import Diagnosis, diagnose
 from .extremes import verify_sample
 from .sources.sample import Sample
+from .stats.checks import CheckResult
 from .stats.decision import validate_alpha
 from .stats.exact import exact_check
+from .stats.properties import spec_checks
 from .stats.summary import Summary
 from .stats.tolerance import Tolerance, as_tolerance
 from .theory.fans import Fans, canonical_layout, compute_fans
@@ -52,6 +54,7 @@ def evaluate(
     label: str | None = None,
     known_deviation: str | None = None,
     summary: Summary | None = None,
+    extra: tuple[CheckResult, ...] = (),
 ) -> Verdict:
     """Verify ``sample`` against ``spec``: the single pipeline of the package.
 
@@ -65,6 +68,7 @@ def evaluate(
     label : the name reports show for the sample (default: the sample's own description).
     known_deviation : a documented deviation of the library, attached to a failing verdict.
     summary : a summary of ``sample`` already computed against the same law (reuse only).
+    extra : checks computed outside the pipeline (an initializer's contracts), decided with the others.
     """
     level = validate_alpha(alpha)
     lay = canonical_layout(layout)
@@ -73,7 +77,7 @@ def evaluate(
     if isinstance(spec, ExactSpec):
         verdict = _exact(sample, spec, info, level)
     else:
-        verdict = _statistical(sample, spec, fans, info, level, tolerance, summary)
+        verdict = _statistical(sample, spec, fans, info, level, tolerance, summary, extra)
     if not verdict.passed:
         verdict = dataclasses.replace(verdict, diagnosis=_diagnosis(verdict), known_deviation=known_deviation)
     return verdict
@@ -97,7 +101,14 @@ def _exact(sample: Sample, spec: ExactSpec, info: SampleInfo, alpha: float) -> V
 
 
 def _statistical(sample: Sample, spec: Spec, fans: Fans | None, info: SampleInfo, alpha: float,
-                 tolerance: Tolerance | float | None, summary: Summary | None) -> Verdict:
-    law = spec.distribution_for(fans)
-    return verify_sample(sample, law, spec=spec, info=info, alpha=alpha, tolerance=as_tolerance(tolerance),
-                         summary=summary)
+                 tolerance: Tolerance | float | None, summary: Summary | None,
+                 extra: tuple[CheckResult, ...]) -> Verdict:
+    """Statistical specs: the law's checks on the summary, the structure checks on the values
+    (:mod:`verifier.stats.structure`), a structured spec's property checks (orthogonal: the Gram
+    matrix; sparse: zeros per column, the law then tested on the non-zeros), all decided together."""
+    law = spec.distribution_for(fans, tuple(sample.shape), info.layout)
+    tested, properties = spec_checks(spec, sample, info.layout)
+    if tested is not sample:
+        summary = None  # the summary of the whole sample is not the one of what is tested
+    return verify_sample(tested, law, spec=spec, info=info, alpha=alpha, tolerance=as_tolerance(tolerance),
+                         summary=summary, extra=properties + tuple(extra))

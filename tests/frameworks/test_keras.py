@@ -49,6 +49,27 @@ def test_suite_keras() -> None:
     results = suite.run(seed=0)
     assert len(results) == len(suite.cases())
     for r, case in zip(results, suite.cases()):
-        if case.dtype == "float32":
+        if case.dtype == "float32" and case.name not in suite.TRUNCATED_CASES:
             assert r.passed, str(r)
         assert r.passed or r.known_deviation, str(r)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_suite_keras_robust_to_the_seed(seed: int) -> None:
+    """`verifier suite keras --seed 1` reported 13 unexpected failures: 0 at any seed now."""
+    from verifier.suites import keras as suite
+
+    unexpected = [str(r) for r in suite.run(seed=seed) if not r.passed and not r.known_deviation]
+    assert not unexpected, unexpected
+
+
+def test_keras_torch_truncated_normal_keeps_out_of_range_values() -> None:
+    """The evidence of the documented deviation: values beyond ±2σ at the rate P(|Z|>2)^4."""
+    if keras.backend.backend() != "torch":
+        pytest.skip("the deviation is the torch backend's")
+    from verifier.suites import keras as suite
+
+    assert ("keras.initializers.HeNormal()", "float32") in suite.KNOWN_DEVIATIONS
+    beyond = sum(int((keras.ops.convert_to_numpy(keras.random.truncated_normal((256, 512), seed=s)) ** 2 > 4).sum())
+                 for s in range(40))
+    assert 8 <= beyond <= 45, beyond  # Poisson(40·131072·0.0455^4 = 22.5): both bounds beyond 3.5σ

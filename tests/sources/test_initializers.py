@@ -367,3 +367,35 @@ def test_from_source_rejects_torch_module() -> None:
     torch = pytest.importorskip("torch")
     with pytest.raises(InputTypeError, match="module.weight"):
         from_source(torch.nn.Linear(3, 4), shape=(3, 4))
+
+
+# --- issue 15: a numpy-convention initializer that ignores the requested dtype -------------
+
+
+def test_numpy_initializer_ignoring_dtype_is_refused() -> None:
+    """It was cast silently to the requested dtype and passed; now the dtype it returns is checked."""
+
+    def ignores(shape, rng, dtype=np.float32):
+        return rng.normal(0.0, 0.02, size=shape)  # float64 whatever dtype says
+
+    for dtype in ("float32", "float16"):
+        with pytest.raises(SourceError, match="returned float64 values, expected"):
+            from_initializer(ignores, shape=(256, 512), dtype=dtype, convention="numpy")
+
+
+def test_numpy_initializer_honouring_dtype() -> None:
+    def honours(shape, rng, dtype=np.float64):
+        return rng.standard_normal(size=shape, dtype=dtype) if dtype != np.float16 else \
+            rng.standard_normal(size=shape).astype(dtype)
+
+    for dtype in ("float32", "float64", "float16"):
+        s = from_initializer(honours, shape=(8, 4), dtype=dtype, convention="numpy")
+        assert s.dtype == dtype and s.chunks[0].dtype == np.dtype(dtype)
+
+    def no_rng(shape, dtype):
+        return np.zeros(shape, dtype=dtype)
+
+    assert from_initializer(no_rng, shape=(2, 2), dtype="float16").chunks[0].dtype == np.float16
+    # an explicit dtype in kwargs is the user's choice: cast as before
+    s = from_initializer(no_rng, shape=(2, 2), dtype="float32", kwargs={"dtype": np.float64})
+    assert s.chunks[0].dtype == np.float32

@@ -297,3 +297,42 @@ def test_import_without_torch() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "ok" in result.stdout
+
+
+# --- issue 15: inputs counted wrongly ------------------------------------------------------
+
+
+def test_list_of_ints_refused_like_int_array() -> None:
+    """A Python list of ints was accepted (cast to float64) while an int array is refused."""
+    with pytest.raises(InputTypeError, match="integer"):
+        from_values([1, 2, 3, 4])
+    with pytest.raises(InputTypeError, match="integer"):
+        from_values(np.array([1, 2, 3, 4]))
+    with pytest.raises(InputTypeError, match="integer"):
+        from_values([[1, 2], [3, 4]])
+    assert from_values([1.0, 2, 3]).dtype == "float64"  # a float in the list makes it floats
+
+
+def test_broadcast_array_refused() -> None:
+    """np.broadcast_to gives n values in n/512 memory cells: not n independent draws."""
+    row = np.random.default_rng(0).normal(0, 0.02, 512).astype(np.float32)
+    wide = np.broadcast_to(row, (256, 512))
+    with pytest.raises(SourceError, match="broadcast or overlapping"):
+        from_values(wide)
+    with pytest.raises(SourceError, match="broadcast or overlapping"):
+        from_source(wide)
+    overlap = np.lib.stride_tricks.as_strided(row, shape=(100, 400), strides=(4, 4))
+    with pytest.raises(SourceError, match="broadcast or overlapping"):
+        from_values(overlap)
+    # strided but non-overlapping views are fine: transposes, slices with steps, size-1 axes
+    base = np.random.default_rng(1).normal(size=(64, 32, 3))
+    for ok in (base.T, base[::2, ::3], base[:, :1, :], np.broadcast_to(row, (1, 512))):
+        assert from_values(ok).n == ok.size
+
+
+def test_broadcast_tensor_refused() -> None:
+    torch = pytest.importorskip("torch")
+    row = torch.randn(512)
+    with pytest.raises(SourceError, match="broadcast or overlapping"):
+        from_values(row.expand(256, 512))
+    assert from_values(torch.randn(8, 16).t()).n == 128

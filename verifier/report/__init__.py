@@ -56,7 +56,7 @@ def write_reports(
     groups: Sequence[str] | None = None,
     not_checked: Sequence[tuple[str, ...]] = (),
 ) -> list[Path]:
-    """Write the reports of ``results`` (Verdicts and/or ExactResults) into ``out_dir``.
+    """Write the reports of ``results`` (Verdicts) into ``out_dir``.
 
     Formats: ``json`` (report.json), ``md`` (report.md), ``html`` (report.html, plots embedded when
     matplotlib is installed: ``plots='failures'`` draws failures and known deviations, ``'all'`` every

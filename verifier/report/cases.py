@@ -1,4 +1,4 @@
-"""What every report reads from a result (a Verdict or an ExactResult): names, status, rows.
+"""What every report reads from a result (a Verdict): names, status, rows.
 
 Reports only render; nothing here computes a statistic.
 """

@@ -67,7 +67,7 @@ def _sample(s: Any) -> dict[str, Any]:
 
 
 def result_to_dict(r: Any) -> dict[str, Any]:
-    """One case (a Verdict or an ExactResult) as plain JSON data."""
+    """One case (a Verdict) as plain JSON data."""
     name = case_name(r)
     dist = getattr(r, "distribution", None)
     spec = getattr(r, "spec", None)

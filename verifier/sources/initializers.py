@@ -12,8 +12,11 @@ Calling conventions
     default or is named ``rng``, ``generator``, ``gen`` or ``random_state`` (a ``*args``
     parameter counts too). Otherwise ``fn(shape, **kwargs)`` is called with the legacy global
     ``np.random.seed(draw_seed)`` set, and the previous global state is restored afterwards.
-    The result must have exactly ``shape``; it is cast to ``dtype`` (``bfloat16`` through torch
-    with round-to-nearest-even, or ``ml_dtypes`` when torch is missing).
+    If ``fn`` has a parameter named ``dtype`` (not given in ``kwargs``), the requested dtype is
+    passed as ``dtype=`` and the result must have it (an initializer that ignores it is refused,
+    never cast silently). Otherwise (numpy's own generators return float64) the result is cast
+    to ``dtype`` (``bfloat16`` through torch with round-to-nearest-even, or ``ml_dtypes`` when
+    torch is missing). The result must have exactly ``shape``.
 ``'jax'``
     ``fn(key, shape, dtype, **kwargs)`` with ``key = jax.random.PRNGKey(draw_seed % 2**31)``
     (JAX without x64 takes only 32-bit signed seeds); the result goes through ``np.asarray``.
@@ -336,8 +339,31 @@ def _cast(array: np.ndarray, dtype: str) -> Any:
     )
 
 
+def _takes_dtype(fn: Any, kwargs: Mapping[str, Any]) -> bool:
+    """Whether ``fn`` has a parameter named ``dtype`` that ``kwargs`` leaves open."""
+    sig = _signature(fn)
+    return sig is not None and "dtype" in sig.parameters and "dtype" not in kwargs and \
+        sig.parameters["dtype"].kind != inspect.Parameter.POSITIONAL_ONLY
+
+
+def _numpy_dtype(dtype: str) -> Any:
+    """The dtype object passed as ``dtype=`` to a numpy-style initializer."""
+    if dtype != "bfloat16":
+        return np.dtype(dtype)
+    ml_dtypes = optional_module("ml_dtypes")
+    return ml_dtypes.bfloat16 if ml_dtypes is not None else "bfloat16"
+
+
+def _result_dtype(result: Any) -> str:
+    """Canonical dtype of an initializer's result, read before any conversion."""
+    return canonical_dtype(result.dtype if hasattr(result, "dtype") else np.asarray(result).dtype)
+
+
 def _draw_numpy(fn: Any, shape: tuple[int, ...], dtype: str, seed: int, kwargs: dict[str, Any],
                 name: str) -> Any:
+    asked = _takes_dtype(fn, kwargs)
+    if asked:
+        kwargs = {**kwargs, "dtype": _numpy_dtype(dtype)}
     if _takes_rng(fn, kwargs):
         result = _call(fn, name, shape, np.random.default_rng(seed), **kwargs)
     else:
@@ -347,6 +373,8 @@ def _draw_numpy(fn: Any, shape: tuple[int, ...], dtype: str, seed: int, kwargs: 
             result = _call(fn, name, shape, **kwargs)
         finally:
             np.random.set_state(state)
+    if asked:  # it was told the dtype: a cast would hide that it ignored it
+        _check_dtype(_result_dtype(result), dtype, name)
     array = _to_float_array(result, name)
     _check_shape(array, shape, name)
     return _cast(array, dtype)

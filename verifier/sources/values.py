@@ -2,8 +2,9 @@
 
 Values are never copied: numpy arrays (memmaps included) and torch tensors (on any device,
 contiguous or not) are kept as they are. Objects that expose ``__array__`` (JAX arrays, for
-instance) are converted with :func:`numpy.asarray`; lists and tuples of numbers become float64
-numpy arrays. NaN and infinite values are *not* rejected here: a later check reports them.
+instance) are converted with :func:`numpy.asarray`; lists and tuples of floats become float64
+numpy arrays (lists of ints or bools are refused, like int and bool arrays). A broadcast (stride-0)
+or self-overlapping view is refused: its ``n`` values are not ``n`` independent draws. NaN and infinite values are *not* rejected here: a later check reports them.
 """
 
 from __future__ import annotations
@@ -165,11 +166,39 @@ def _from_sequence(values: list[Any] | tuple[Any, ...]) -> np.ndarray:
         raise InputTypeError(
             "list holds values that are not numbers; pass a list of floats or an array"
         )
-    if array.dtype.kind in "USb":
-        canonical_dtype(array.dtype)  # raises InputTypeError naming the kind
-    if array.dtype.kind == "c":
-        canonical_dtype(array.dtype)
+    if array.dtype.kind != "f":
+        canonical_dtype(array.dtype)  # InputTypeError naming the kind: integer, bool, complex, strings
     return array.astype(np.float64)
+
+
+def _self_overlapping(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
+    """Whether a strided layout may map two indices to the same memory (a broadcast or overlap).
+
+    Sufficient test for non-overlap: sorted by |stride|, each axis of size > 1 steps past the
+    whole extent of the faster ones. A stride-0 (broadcast) axis of size > 1 always fails it.
+    """
+    axes = sorted((abs(st), d) for d, st in zip(shape, strides) if d > 1)
+    extent = itemsize
+    for stride, size in axes:
+        if stride < extent:
+            return True
+        extent = stride * (size - 1) + extent
+    return False
+
+
+def _check_independent_memory(array: Any, is_torch: bool) -> None:
+    """Refuse broadcast (stride-0) or self-overlapping views: their n values are not n draws."""
+    if is_torch:
+        strides = tuple(int(s) * array.element_size() for s in array.stride())
+        itemsize = int(array.element_size())
+    else:
+        strides, itemsize = tuple(int(s) for s in array.strides), int(array.itemsize)
+    if _self_overlapping(tuple(int(d) for d in array.shape), strides, itemsize):
+        raise SourceError(
+            f"values of shape {tuple(array.shape)} are a broadcast or overlapping view (strides "
+            f"{strides} bytes): several indices read the same memory, so they are not "
+            f"{math.prod(array.shape)} independent values; pass the array they were expanded from"
+        )
 
 
 def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
@@ -195,10 +224,11 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
     Raises
     ------
     InputTypeError
-        Integer, boolean, complex, string or object values.
+        Integer, boolean, complex, string or object values (lists of ints too, like int arrays).
     SourceError
-        Meta, sparse or nested tensors, masked arrays that mask values, empty values, fewer than 2 values, or a ``shape=``/``dtype=`` that does
-        not match the values.
+        Meta, sparse or nested tensors, masked arrays that mask values, empty values, fewer than 2
+        values, a ``shape=``/``dtype=`` that does not match the values, or a broadcast (stride-0) or
+        self-overlapping view, whose ``n`` values are not ``n`` independent draws.
 
     Examples
     --------
@@ -263,6 +293,7 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
             f"values of shape {actual_shape} hold {n} value; a check needs at least 2 values; "
             "use draws=k with an initializer"
         )
+    _check_independent_memory(array, is_torch_tensor(array))
     if shape is not None:
         wanted = normalize_shape(shape)
         if wanted != actual_shape:

@@ -5,11 +5,11 @@ Every initializer is checked against the distribution torch documents for it:
 - ``uniform_``, ``normal_``, ``trunc_normal_`` (bounds ``a, b`` are absolute values);
 - ``xavier_uniform_`` / ``xavier_normal_`` (with and without ``gain``);
 - ``kaiming_uniform_`` / ``kaiming_normal_`` over modes and nonlinearities;
-- ``orthogonal_`` against its defining property ``WᵀW = gain²·I`` (rows or columns orthonormal,
-  whichever are fewer) within a tolerance derived from the dtype's eps: ``2·gain²·√k·eps`` where
-  ``k`` is the length of the dot products (the rounding error of a length-``k`` dot product grows
-  like ``√k·eps``; a wrong gain or a non-orthogonal matrix is off by O(1));
-- ``sparse_``: exactly ``ceil(sparsity·rows)`` zeros in every column, nonzeros ``N(0, std²)``;
+- ``orthogonal_`` against the spec ``orthogonal(gain)``: its defining property ``WᵀW = gain²·I``
+  (rows or columns orthonormal, whichever are fewer) within ``2·gain²·√k·eps`` (``k`` the length of
+  the dot products), and the Haar law of its entries (:mod:`verifier.theory.structured`);
+- ``sparse_`` against the spec ``sparse(sparsity, std)``: exactly ``ceil(sparsity·rows)`` zeros in
+  every column, nonzeros ``N(0, std²)``;
 - ``eye_`` and ``dirac_``: exact equality with the identity / Dirac delta;
 - the default initialization of ``nn.Linear``, ``nn.Conv2d`` (weight and bias
   ``U(±1/√fan_in)``: torch writes it as ``kaiming_uniform_(a=√5)``) and ``nn.Embedding`` (``N(0, 1)``);
@@ -29,14 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from ..api import check
 from ..progress import progress as bar
-from ..stats.checks import CheckResult
 from ..stats.decision import validate_alpha
-from ..verdict import SampleInfo
-from . import ExactResult, exact_check
 
 __all__ = ["TITLE", "NOTES", "KNOWN_DEVIATIONS", "Case", "cases", "run", "run_case"]
 
@@ -96,7 +92,7 @@ class Case:
     """One case of the suite.
 
     ``kind``: 'init' (an import string checked with :func:`verifier.check`), 'module' (a layer's
-    default init), 'orthogonal', 'sparse', 'eye', 'dirac'.
+    default init), 'cast' (drawn in float32, cast), 'eye', 'dirac'.
     """
 
     kind: str
@@ -149,9 +145,8 @@ def cases(*, quick: bool = False) -> list[Case]:
             Case("init", "uniform_", _call("uniform_", "a=-0.1, b=0.1"), "uniform(-0.1, 0.1)", (2048, 2048),
                  "bfloat16"),
             Case("init", "kaiming_normal_", _call("kaiming_normal_"), "he_normal", (64, 32, 3, 3), "float16"),
-            Case("orthogonal", "orthogonal_", _call("orthogonal_"), "WᵀW = I", (128, 256), "float32"),
-            Case("sparse", "sparse_", _call("sparse_", "sparsity=0.1"), "", (128, 64), "float32",
-                 {"sparsity": 0.1, "std": 0.01}),
+            Case("init", "orthogonal_", _call("orthogonal_"), "orthogonal", (128, 256), "float32"),
+            Case("init", "sparse_", _call("sparse_", "sparsity=0.1"), "sparse(0.1)", (128, 64), "float32"),
             Case("eye", "eye_", _call("eye_"), "identity", (64, 128), "float32"),
             Case("dirac", "dirac_", _call("dirac_"), "Dirac delta", (16, 8, 3, 3), "float32", {"groups": 1}),
             Case("module", "nn.Linear", "torch.nn.Linear(512, 256).weight", "", (256, 512), "float32",
@@ -190,15 +185,12 @@ def cases(*, quick: bool = False) -> list[Case]:
     for dt in ("float32", "float64"):
         for shape in ((256, 512), (512, 256), (1024, 1024), (64, 32, 3, 3)):
             for gain in ("", "gain=sqrt(2)"):
-                g = "2·" if gain else ""
-                out.append(Case("orthogonal", "orthogonal_", _call("orthogonal_", gain), f"WᵀW = {g}I", shape, dt,
-                                {"gain": math.sqrt(2) if gain else 1.0}))
+                out.append(Case("init", "orthogonal_", _call("orthogonal_", gain), _spec("orthogonal", gain), shape, dt))
     # sparse_
     for dt in DTYPES:
         for shape, sparsity, std in (((512, 256), 0.1, 0.01), ((256, 128), 0.5, 0.02)):
             args = f"sparsity={sparsity}" + (f", std={std}" if std != 0.01 else "")
-            out.append(Case("sparse", "sparse_", _call("sparse_", args), "", shape, dt,
-                            {"sparsity": sparsity, "std": std}))
+            out.append(Case("init", "sparse_", _call("sparse_", args), _spec("sparse", args), shape, dt))
     # eye_ and dirac_ (exact)
     for dt in DTYPES:
         for shape in ((128, 128), (64, 256), (256, 64)):
@@ -235,11 +227,6 @@ def _torch_dtype(name: str) -> Any:
     import torch
 
     return getattr(torch, name)
-
-
-def _info(case: Case, seed: int, n: int | None = None) -> SampleInfo:
-    return SampleInfo(source=case.target, shape=case.shape, dtype=case.dtype, n=n or math.prod(case.shape), seed=seed,
-                      convention="torch")
 
 
 def _known(case: Case) -> str | None:
@@ -282,68 +269,6 @@ def _run_module(case: Case, seed: int, alpha: float) -> Any:
     return check(tensor, _module_spec(case, tensor), alpha=alpha, label=case.target, known_deviation=_known(case))
 
 
-def _run_orthogonal(case: Case, seed: int, alpha: float) -> ExactResult:
-    import torch
-
-    gain = case.options.get("gain", 1.0)
-    torch.manual_seed(seed)
-    w = torch.empty(case.shape, dtype=_torch_dtype(case.dtype))
-    torch.nn.init.orthogonal_(w, gain=gain)
-    m = w.reshape(case.shape[0], -1).double().numpy()
-    rows, cols = m.shape
-    gram = m @ m.T if rows < cols else m.T @ m
-    side = "rows" if rows < cols else "columns"
-    k = max(rows, cols)
-    eps = float(torch.finfo(_torch_dtype(case.dtype)).eps)
-    tol = 2.0 * gain**2 * math.sqrt(k) * eps
-    dev = float(np.abs(gram - gain**2 * np.eye(gram.shape[0])).max())
-    checks = [
-        exact_check("finite", not bool(np.isfinite(m).all()), float((~np.isfinite(m)).sum()),
-                    "no NaN or inf" if np.isfinite(m).all() else "NaN or inf values"),
-        exact_check("gram", not dev <= tol, dev,
-                    f"{side} orthonormal×gain: max |G − {gain**2:.4g}·I| = {dev:.3g} "
-                    f"(tolerance 2·gain²·√{k}·eps = {tol:.3g})", bound=tol),
-    ]
-    expected = f"orthogonal(gain={gain:.6g}): {'WWᵀ' if rows < cols else 'WᵀW'} = gain²·I"
-    return ExactResult(case.target, all(c.passed for c in checks), tuple(checks), expected, _info(case, seed), alpha)
-
-
-def _run_sparse(case: Case, seed: int, alpha: float) -> list[Any]:
-    import torch
-
-    sparsity, std = case.options["sparsity"], case.options["std"]
-    torch.manual_seed(seed)
-    w = torch.empty(case.shape, dtype=_torch_dtype(case.dtype))
-    torch.nn.init.sparse_(w, sparsity, std=std)
-    rows = case.shape[0]
-    want = math.ceil(sparsity * rows)
-    zeros = (w == 0).sum(dim=0).numpy()
-    short = int((zeros < want).sum())
-    extra = int((zeros - want).clip(min=0).sum())
-    # a nonzero N(0, std) draw rounds to 0 when |x| < half the smallest subnormal of the dtype
-    from scipy import stats as _st
-
-    tiny = float(torch.finfo(_torch_dtype(case.dtype)).smallest_normal) * float(
-        torch.finfo(_torch_dtype(case.dtype)).eps) / 2.0
-    p0 = float(2.0 * _st.norm.cdf(tiny / std) - 1.0)
-    trials = (rows - want) * zeros.size
-    p_extra = float(_st.binom.sf(extra - 1, trials, p0)) if extra else 1.0
-    checks = (
-        exact_check("zeros per column", short > 0, float(short),
-                    f"every column has at least ceil({sparsity}·{rows}) = {want} zeros" if not short else
-                    f"{short} of {zeros.size} columns have fewer than {want} zeros (min {zeros.min()})"),
-        CheckResult("extra zeros", float(extra), p_extra,
-                    f"{extra} zeros beyond {want}/column; N(0, {std:g}) draws round to 0 in {case.dtype} with "
-                    f"p = {p0:.3g} each (binomial test over {trials} draws)", None, p_extra >= alpha),
-    )
-    wrong = not all(c.passed for c in checks)
-    zeros_result = ExactResult(f"{case.target} zeros", not wrong, checks,
-                               f"ceil(sparsity·rows) = {want} zeros per column", _info(case, seed), alpha)
-    nonzero = w[w != 0]
-    verdict = check(nonzero, f"normal(0, {std!r})", alpha=alpha, label=f"{case.target} nonzeros")
-    return [zeros_result, verdict]
-
-
 def _run_exact_tensor(case: Case, seed: int, alpha: float) -> Any:
     import torch
 
@@ -369,7 +294,7 @@ def _run_cast(case: Case, seed: int, alpha: float) -> Any:
 
 
 def run_case(case: Case, *, seed: int, alpha: float) -> list[Any]:
-    """Run one case; returns its results (one, or two for ``sparse_``)."""
+    """Run one case; returns its results (one)."""
     if case.kind == "init":
         results = [check(case.target, case.spec, shape=case.shape, dtype=case.dtype, seed=seed, alpha=alpha,
                          label=case.target, known_deviation=_known(case))]
@@ -377,10 +302,6 @@ def run_case(case: Case, *, seed: int, alpha: float) -> list[Any]:
         results = [_run_cast(case, seed, alpha)]
     elif case.kind == "module":
         results = [_run_module(case, seed, alpha)]
-    elif case.kind == "orthogonal":
-        results = [_run_orthogonal(case, seed, alpha)]
-    elif case.kind == "sparse":
-        results = _run_sparse(case, seed, alpha)
     elif case.kind in ("eye", "dirac"):
         results = [_run_exact_tensor(case, seed, alpha)]
     else:  # pragma: no cover - programming error
@@ -390,7 +311,7 @@ def run_case(case: Case, *, seed: int, alpha: float) -> list[Any]:
 
 def run(*, seed: int = 0, alpha: float | None = None, progress: bool = False, quick: bool = False,
         select: Callable[[Case], bool] | None = None) -> list[Any]:
-    """Run the suite; one result per case (two for ``sparse_``: the zeros and the nonzeros).
+    """Run the suite; one result per case.
 
     Parameters
     ----------

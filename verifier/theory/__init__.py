@@ -27,6 +27,7 @@ from verifier.theory.exact import (  # importing it registers the exact specs
     ones,
     zeros,
 )
+from verifier.theory.structured import OrthogonalSpec, SparseSpec, orthogonal, sparse  # registers them
 from verifier.theory.specs import (
     SPEC_ALIASES,
     SPECS,
@@ -108,4 +109,8 @@ __all__ = [
     "constant",
     "eye",
     "dirac",
+    "OrthogonalSpec",
+    "SparseSpec",
+    "orthogonal",
+    "sparse",
 ]

@@ -117,6 +117,8 @@ class Spec(ABC):
     """
 
     name: ClassVar[str]
+    exact: ClassVar[bool] = False
+    """Whether the spec names exact values (:mod:`verifier.theory.exact`) rather than a distribution."""
 
     @property
     def needs_fans(self) -> bool:
@@ -139,9 +141,11 @@ class Spec(ABC):
         fans = compute_fans(shape, layout, fan_in=fan_in, fan_out=fan_out) if self.needs_fans else None
         return self._distribution(fans)
 
-    def distribution_for(self, fans: Fans | None) -> Distribution:
+    def distribution_for(self, fans: Fans | None, shape: Sequence[int] | None = None,
+                         layout: str = "torch") -> Distribution:
         """The concrete distribution for fans computed once by the caller (``None`` when not
-        :attr:`needs_fans`)."""
+        :attr:`needs_fans`); ``shape`` and ``layout`` for specs whose law depends on the whole shape
+        (``orthogonal``)."""
         if self.needs_fans and fans is None:
             raise SpecError(f"{self}: needs fans (a weight shape or fan_in/fan_out)")
         return self._distribution(fans)

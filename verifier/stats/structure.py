@@ -1,0 +1,477 @@
+"""Structure checks: what a streaming summary of the marginal law cannot see.
+
+A tensor made of four identical blocks, float16 subnormals flushed to zero, a clamp that piles
+values on a truncation bound, rows repeated: each keeps the marginal law close enough that KS,
+AD and the moment tests pass, yet the values are not ``n`` independent draws. The checks here
+read the values themselves (bounded in memory, see below) and return the same
+:class:`~verifier.stats.checks.CheckResult` as the summary checks.
+
+The null model of the cells (shared by every check here)
+--------------------------------------------------------
+Under H0 the finite values are iid draws from the expected law ``F`` (density ``f``, std ``σ``),
+*represented on cells*: a value is produced on the generator's lattice and rounded to the dtype's
+grid (or to a coarser float grid the values are found to lie on: bfloat16 or float16 values
+stored as float32, float32 values stored as float64). Every cell containing ``x`` has width at
+most
+
+.. math:: W(x) = 1.5\\,\\mathrm{ulp}(x) + 2h, \\qquad h = 2^{-20}\\sigma,
+
+(a rounding cell spans half an ulp each side, 1.5 ulp at a binade edge; ``h`` bounds the
+generator's resolution: torch draws uniforms on ``2^{24}`` levels (``h ≈ 2^{-22.2}σ``), JAX in
+float32 on ``2^{23}`` (``2^{-21.2}σ``); a coarser generator, such as one with ``2^{10}`` levels,
+is a quantised law and is meant to fail). With cell probabilities ``p_k``, Cauchy–Schwarz and
+Hölder on each cell give the bounds used below:
+
+.. math:: s_2 = \\sum_k p_k^2 \\le \\int f^2 W\\,dx, \\qquad s_3 = \\sum_k p_k^3 \\le \\int f^3 W^2\\,dx,
+          \\qquad P(\\text{cell} \\ni x) \\le F(x + W(x)) - F(x - W(x)).
+
+Every p-value is computed with these upper bounds in place of the unknown ``p_k``; each test's
+tail is increasing in them, so the p-values are conservative (false alarms ≤ α, shown by the
+seeded studies in ``tests/stats/test_structure.py``).
+
+The checks
+----------
+``ties``
+    The number of tied pairs ``C = Σ_v c_v(c_v−1)/2`` over distinct values (``−0`` = ``+0``):
+    ``E C = \\binom m2 s_2`` and ``Var C ≤ \\binom m2 s_2 + 6\\binom m3 s_3``; p-value the smaller of
+    Markov ``E/C`` and Cantelli ``V/(V + (C−E)^2)``. With it, the count of exact zeros against
+    ``Binomial(m, P(cell ∋ 0))`` (flushed subnormals, masks); Bonferroni over the two.
+``bound atoms`` (bounded laws)
+    Values exactly on a support bound (as rounded to the dtype) against
+    ``Binomial(m, P(cell ∋ low) + P(cell ∋ high))`` restricted to the support: a clamp instead of
+    a resample puts a whole tail's mass there.
+``blocks``
+    Equal blocks along every axis: the shards a 2-, 4- or 8-way split would make (tensor-parallel
+    shards seeded alike, repeated tiles) compared pairwise at aligned positions for *identity*
+    (aligned equal values, ``Binomial(m, s_2)``) and *correlation* (Pearson ``r``,
+    ``t = r\\sqrt{(m-2)/(1-r^2)}`` on ``m − 2`` degrees of freedom, used for ``m ≥ 32``), and
+    repeated slices (rows, columns, ...: ``P(\\text{any two equal}) ≤ \\binom R2 s_2^L``);
+    Bonferroni over every test.
+
+Memory and the power it costs
+-----------------------------
+16-bit samples use the summary's bit histogram (exact, any size); float32/float64 samples up to
+``2^20`` values use the summary's sorted values. Larger samples are subsampled: ties on
+:data:`TIES_CAP` uniformly chosen positions (a random subset of iid values is iid, so the null
+is exact), where a value repeated ``r`` times keeps each pair with probability ``q² = (m/n)²``
+(four identical blocks of ``n`` values: ``C ≈ 1.5·m·q``); blocks on :data:`BLOCK_CAP` aligned
+positions per shard (identity and correlation keep full power: one shared position already
+costs ``s_2``); repeated slices only up to :data:`SLICES_CAP` values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import special
+
+from .checks import CheckResult
+from .grid import grid_values
+
+if TYPE_CHECKING:
+    from ..sources.sample import Sample
+    from ..theory.distributions import Distribution
+    from .summary import Summary
+
+__all__ = [
+    "BLOCK_CAP",
+    "GENERATOR_RESOLUTION",
+    "SLICES_CAP",
+    "TIES_CAP",
+    "CellModel",
+    "cell_model",
+    "check_blocks",
+    "check_bound_atoms",
+    "check_ties",
+    "detect_grid",
+    "structure_checks",
+]
+
+GENERATOR_RESOLUTION = 2.0**-20
+"""``h/σ``: the coarsest generator lattice the null allows, in units of the law's std."""
+
+TIES_CAP = 1 << 20
+"""Values the ties check reads from a float32/float64 sample larger than the exact summary."""
+
+BLOCK_CAP = 1 << 16
+"""Aligned positions compared per pair of shards."""
+
+SLICES_CAP = 1 << 22
+"""Largest tensor whose slices (rows, columns, ...) are compared for repeats."""
+
+SPLITS = (2, 4, 8)
+"""The tensor-parallel splits whose shards the blocks check compares."""
+
+MIN_CORRELATION = 32
+"""Shortest shard for the correlation test (its t law is an approximation below that)."""
+
+_MANTISSA = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
+_MIN_SPACING = {"float64": 2.0**-1074, "float32": 2.0**-149, "float16": 2.0**-24, "bfloat16": 2.0**-133}
+
+
+def ulp(x: Any, dtype: str) -> np.ndarray:
+    """Spacing of ``dtype``'s grid at ``|x|`` (the gap to the next value away from 0)."""
+    a = np.abs(np.asarray(x, dtype=np.float64))
+    _, e = np.frexp(a)
+    with np.errstate(over="ignore"):
+        s = np.ldexp(1.0, (e - _MANTISSA[dtype]).astype(np.int64))
+    return np.where(a == 0.0, _MIN_SPACING[dtype], np.maximum(s, _MIN_SPACING[dtype]))
+
+
+@dataclass(frozen=True)
+class CellModel:
+    """Upper bounds on the cell probabilities of the null (see the module docstring)."""
+
+    dist: Any
+    grids: tuple[str, ...]
+    h: float
+    s2: float
+    s3: float
+
+    def width(self, x: Any) -> np.ndarray:
+        """``W(x) = 1.5·ulp(x) + 2h``, the coarsest grid the values lie on."""
+        u = np.max([ulp(x, g) for g in self.grids], axis=0)
+        return 1.5 * u + 2.0 * self.h
+
+    def cell_mass(self, x: float) -> float:
+        """Upper bound on the probability of the cell containing ``x``."""
+        w = float(self.width(x))
+        return float(min(1.0, self.dist.cdf(x + w) - self.dist.cdf(x - w)))
+
+    def __str__(self) -> str:
+        return f"cells ≤ 1.5 ulp({'/'.join(self.grids)}) + 2^-19·σ"
+
+
+def _integration_range(dist: Distribution) -> tuple[float, float, float]:
+    """``[lo, hi]`` holding all but ``tail`` of the mass."""
+    low, high = dist.support
+    tail = 1e-15
+    lo = low if math.isfinite(low) else float(dist.ppf(tail))
+    hi = high if math.isfinite(high) else float(dist.ppf(1.0 - tail))
+    return lo, hi, 0.0 if (math.isfinite(low) and math.isfinite(high)) else 2.0 * tail
+
+
+def cell_model(dist: Distribution, grids: tuple[str, ...]) -> CellModel:
+    """The bounds ``s_2 ≤ ∫f²W``, ``s_3 ≤ ∫f³W²`` for ``dist`` on ``grids``.
+
+    The integrals use the midpoint rule on ``2^15`` points over the support (or the central
+    ``1 − 2e-15`` of it), times a 2 % margin for the jumps of ``ulp`` at powers of two; the
+    mass outside that range adds at most ``2e-15``.
+    """
+    h = GENERATOR_RESOLUTION * dist.std
+    lo, hi, tail = _integration_range(dist)
+    edges = np.linspace(lo, hi, (1 << 15) + 1)
+    mid = (edges[1:] + edges[:-1]) / 2.0
+    dx = edges[1] - edges[0]
+    f = np.asarray(dist.pdf(mid), dtype=np.float64)
+    model = CellModel(dist, grids, h, 0.0, 0.0)
+    w = model.width(mid)
+    s2 = 1.02 * float(np.sum(f * f * w) * dx) + tail
+    s3 = 1.02 * float(np.sum(f**3 * w * w) * dx) + tail
+    return CellModel(dist, grids, h, min(s2, 1.0), min(s3, 1.0))
+
+
+def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
+    """The float grids the values lie on: ``dtype`` plus coarser ones (bfloat16/float16
+    values stored as float32, float32 values stored as float64)."""
+    grids = [dtype]
+    if dtype not in ("float32", "float64") or values.size == 0:
+        return tuple(grids)
+    x = values[np.isfinite(values)]
+    if dtype == "float64":
+        with np.errstate(over="ignore"):
+            f32 = x.astype(np.float32)
+        if not np.array_equal(f32.astype(np.float64), x):
+            return tuple(grids)
+        grids.append("float32")
+    else:
+        f32 = x.astype(np.float32)
+    if not np.any(f32.view(np.uint32) & np.uint32(0xFFFF)):
+        grids.append("bfloat16")
+    with np.errstate(over="ignore"):
+        f16 = f32.astype(np.float16)
+    if np.array_equal(f16.astype(np.float32), f32):
+        grids.append("float16")
+    return tuple(grids)
+
+
+# ---- reading values ------------------------------------------------------------------------
+
+_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _host(chunk: Any) -> np.ndarray:
+    """``chunk`` as a numpy array of its own shape, without a copy where possible: float32/
+    float64 values, or uint16 bit patterns for float16/bfloat16 (decoded by :func:`_decode`).
+    A tensor on an accelerator is copied to the host whole: callers use it for tensors of at
+    most :data:`SLICES_CAP` values, and :func:`_gather` otherwise."""
+    if isinstance(chunk, np.ndarray):
+        return chunk.view(np.uint16) if chunk.dtype.itemsize == 2 else chunk
+    import torch
+
+    t = chunk.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    if t.dtype in (torch.float16, torch.bfloat16):
+        return t.view(torch.int16).numpy().view(np.uint16)
+    return t.numpy()
+
+
+def _decode(a: np.ndarray, dtype: str) -> np.ndarray:
+    """float64 values of a block read by :func:`_host`."""
+    if a.dtype == np.uint16:
+        return grid_values(dtype)[a]
+    return np.asarray(a, dtype=np.float64)
+
+
+def _gather(chunk: Any, idx: tuple[np.ndarray, ...], dtype: str) -> np.ndarray:
+    """float64 values of ``chunk`` at the multi-index ``idx``; a tensor is indexed on its own
+    device and only the picked values are copied to the host."""
+    if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu":
+        return _decode(_host(chunk)[idx], dtype)
+    import torch
+
+    picked = chunk.detach()[tuple(torch.as_tensor(i, device=chunk.device) for i in idx)]
+    return _decode(_host(picked), dtype)
+
+
+def _take(chunk: Any, flat: np.ndarray, dtype: str) -> np.ndarray:
+    """Values at the (logical, C-order) flat positions ``flat`` of ``chunk``, as float64."""
+    return _gather(chunk, np.unravel_index(flat, tuple(int(d) for d in chunk.shape)), dtype)
+
+
+def _subsample(sample: Sample, m: int, seed: int = 0) -> np.ndarray:
+    """About ``m`` values at uniformly chosen distinct positions of the sample (seeded): ``m``
+    positions drawn with replacement, repeats dropped (a uniform subset given its size)."""
+    rng = np.random.default_rng(seed)
+    per = math.prod(sample.shape)
+    picks = np.sort(rng.integers(0, per * sample.draws, size=m))
+    picks = picks[np.concatenate(([True], picks[1:] != picks[:-1]))]
+    return np.concatenate([_take(c, picks[(picks >= i * per) & (picks < (i + 1) * per)] - i * per, sample.dtype)
+                           for i, c in enumerate(sample.chunks)])
+
+
+@dataclass(frozen=True)
+class _Values:
+    """What the ties and bound-atom checks read: distinct values with counts, and ``m``."""
+
+    values: np.ndarray  # sorted distinct finite values (−0 merged into +0)
+    counts: np.ndarray
+    m: int
+    note: str  # how they were read
+
+
+def _distinct(sample: Sample, summary: Summary) -> _Values:
+    if summary.mode == "grid":
+        assert summary.counts is not None
+        grid = grid_values(summary.dtype)
+        keep = np.isfinite(grid) & (summary.counts > 0)
+        v, c = grid[keep], summary.counts[keep]
+        v = np.where(v == 0.0, 0.0, v)
+        u, inv = np.unique(v, return_inverse=True)
+        cnt = np.bincount(inv, weights=c).astype(np.int64)
+        return _Values(u, cnt, int(cnt.sum()), f"all {int(cnt.sum()):,} values")
+    if summary.mode == "exact":
+        assert summary.sorted_values is not None
+        x = summary.sorted_values
+        note = f"all {x.size:,} values"
+    else:
+        x = _subsample(sample, min(TIES_CAP, sample.n))
+        x = np.sort(x[np.isfinite(x)])
+        note = f"{x.size:,} of {sample.n:,} values at random positions"
+    x = x + 0.0  # −0 → +0 (x is sorted)
+    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    counts = np.diff(np.append(starts, x.size))
+    return _Values(x[starts], counts.astype(np.int64), int(x.size), note)
+
+
+# ---- the checks ----------------------------------------------------------------------------
+
+
+def _binom_sf(k: int, m: int, p: float) -> float:
+    """``P(Binomial(m, p) ≥ k)`` (``scipy.special.bdtrc``: the regularized incomplete beta)."""
+    if k <= 0:
+        return 1.0
+    if k > m:
+        return 0.0
+    return float(special.bdtrc(k - 1, m, min(max(p, 0.0), 1.0)))
+
+
+def _grids_of(vals: _Values, dtype: str) -> tuple[str, ...]:
+    return detect_grid(vals.values, dtype)
+
+
+def check_ties(vals: _Values, model: CellModel) -> CheckResult:
+    """Tied pairs and exact zeros against their null bounds (see the module docstring)."""
+    m = vals.m
+    c = vals.counts
+    ties = float(np.sum(c * (c - 1) / 2.0))
+    pairs = m * (m - 1) / 2.0
+    mean = pairs * model.s2
+    var = pairs * model.s2 + m * (m - 1) * (m - 2) * model.s3
+    if ties <= mean:
+        p_ties = 1.0
+    else:
+        p_ties = min(1.0, mean / ties, var / (var + (ties - mean) ** 2))
+    zero_at = np.searchsorted(vals.values, 0.0)
+    zeros = int(c[zero_at]) if zero_at < vals.values.size and vals.values[zero_at] == 0.0 else 0
+    p0 = model.cell_mass(0.0)
+    p_zero = _binom_sf(zeros, m, p0)
+    p = min(1.0, 2.0 * min(p_ties, p_zero))
+    detail = (f"{ties:,.0f} tied pairs (null ≤ {mean:,.3g} ± {math.sqrt(var):,.3g}), {zeros:,} exact zeros "
+              f"(null ≤ {m * p0:.3g}) in {vals.note}")
+    return CheckResult("ties", ties, p, detail)
+
+
+def check_bound_atoms(vals: _Values, model: CellModel, dtype: str) -> CheckResult | None:
+    """Values exactly on a support bound (rounded to the dtype) against their null probability."""
+    dist = model.dist
+    if not dist.bounded:
+        return None
+    from .grid import round_to_dtype
+
+    low, high = dist.support
+    count, prob, where = 0, 0.0, []
+    for bound in (low, high):
+        if not math.isfinite(bound):
+            continue
+        atom = round_to_dtype(bound, dtype)
+        i = np.searchsorted(vals.values, atom)
+        k = int(vals.counts[i]) if i < vals.values.size and vals.values[i] == atom else 0
+        w = float(model.width(atom))
+        inside = dist.cdf(bound + w) - dist.cdf(bound) if bound == low else dist.cdf(bound) - dist.cdf(bound - w)
+        count += k
+        prob += float(inside)
+        where.append(f"{k:,} at {atom:.6g}")
+    p = _binom_sf(count, vals.m, prob)
+    detail = f"{', '.join(where)} (null ≤ {vals.m * prob:.3g} in all) in {vals.note}"
+    return CheckResult("bound atoms", float(count), p, detail)
+
+
+@dataclass(frozen=True)
+class _Test:
+    what: str
+    pvalue: float
+    detail: str
+
+
+def _shard_tests(a: Any, dtype: str, axis: int, k: int, model: CellModel,
+                 rng: np.random.Generator) -> list[_Test]:
+    shape = tuple(int(d) for d in a.shape)
+    size = shape[axis] // k
+    per = math.prod(shape) // k
+    m = min(per, BLOCK_CAP)
+    # positions inside shard 0 (multi-index with axis coordinate < size), then shifted per shard
+    inner = shape[:axis] + (size,) + shape[axis + 1:]
+    pos = np.sort(rng.choice(per, size=m, replace=False)) if m < per else np.arange(per)
+    idx = list(np.unravel_index(pos, inner))
+    blocks = []
+    for j in range(k):
+        shifted = idx.copy()
+        shifted[axis] = idx[axis] + j * size
+        blocks.append(_gather(a, tuple(shifted), dtype))
+    out: list[_Test] = []
+    for i, j in combinations(range(k), 2):
+        a, b = blocks[i], blocks[j]
+        ok = np.isfinite(a) & np.isfinite(b)
+        a, b = a[ok], b[ok]
+        same = int(np.count_nonzero(a == b))
+        name = f"axis {axis}, {k}-way split, shards {i} and {j}"
+        out.append(_Test(f"{name}: identity", _binom_sf(same, a.size, model.s2),
+                         f"{name}: {same:,} of {a.size:,} aligned values equal"))
+        if a.size >= MIN_CORRELATION and np.ptp(a) > 0 and np.ptp(b) > 0:
+            r = float(np.corrcoef(a, b)[0, 1])
+            r = max(-1.0, min(1.0, r))
+            df = a.size - 2
+            t = r * math.sqrt(df / max(1e-300, 1.0 - r * r))
+            out.append(_Test(f"{name}: correlation", float(2.0 * special.stdtr(df, -abs(t))),
+                             f"{name}: correlation {r:+.3f} over {a.size:,} aligned values"))
+    return out
+
+
+def _repeated_slices(bits: np.ndarray, axis: int) -> int:
+    """How many slices along ``axis`` repeat an earlier one (bit patterns compared exactly).
+
+    Candidates are slices with equal sums of their bit patterns without the sign bit (an exact
+    integer hash; identical slices always share it); each group of candidates is compared
+    exactly. Slices equal but for the sign of a zero count as different (a little power lost).
+    """
+    rows = bits.shape[axis]
+    flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
+    mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
+    h = np.sum(flat & mask, axis=1, dtype=np.uint64)
+    order = np.argsort(h, kind="stable")
+    repeats = 0
+    for group in np.split(order, np.flatnonzero(np.diff(h[order])) + 1):
+        if group.size > 1:
+            _, counts = np.unique(flat[group], axis=0, return_counts=True)
+            repeats += int(np.sum(counts - 1))
+    return repeats
+
+
+def _slice_tests(a: np.ndarray, model: CellModel) -> list[_Test]:
+    out: list[_Test] = []
+    names = {0: "rows", 1: "columns"}
+    bits = np.ascontiguousarray(a).view(_BITS[a.itemsize])
+    for axis, rows in enumerate(a.shape):
+        length = a.size // rows if rows else 0
+        if rows < 2 or length < 2:
+            continue
+        repeats = _repeated_slices(bits, axis)
+        what = names.get(axis, f"slices along axis {axis}")
+        if repeats:
+            bound = rows * (rows - 1) / 2.0 * math.exp(length * math.log(max(model.s2, 1e-300)))
+            out.append(_Test(f"repeated {what}", min(1.0, bound),
+                             f"{repeats} of {rows} {what} repeat an earlier one (length {length})"))
+        else:
+            out.append(_Test(f"repeated {what}", 1.0, f"no repeated {what}"))
+    return out
+
+
+def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
+    """Shards of 2/4/8-way splits along every axis (identity, correlation) and repeated slices."""
+    rng = np.random.default_rng(0)
+    tests: list[_Test] = []
+    skipped = ""
+    for chunk in sample.chunks:
+        shape = tuple(int(d) for d in chunk.shape)
+        for axis, size in enumerate(shape):
+            for k in SPLITS:
+                if size % k == 0 and size >= k:
+                    tests += _shard_tests(chunk, sample.dtype, axis, k, model, rng)
+        n = math.prod(shape)
+        if len(shape) >= 2 and n <= SLICES_CAP:
+            tests += _slice_tests(_host(chunk), model)
+        elif len(shape) >= 2:
+            skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
+    if not tests:
+        return None
+    worst = min(tests, key=lambda t: t.pvalue)
+    p = min(1.0, len(tests) * worst.pvalue)
+    detail = f"{len(tests)} shard/slice tests (Bonferroni), smallest p: {worst.detail}{skipped}"
+    return CheckResult("blocks", float(len(tests)), p, detail)
+
+
+def structure_checks(sample: Sample, dist: Distribution, summary: Summary) -> tuple[CheckResult, ...]:
+    """The structure checks of a sample against a continuous null, undecided (``passed=None``).
+
+    Empty when there are fewer than 2 finite values or the law has no density (a point mass).
+    """
+    if summary.n < 2 or not math.isfinite(dist.std) or dist.std <= 0:
+        return ()
+    vals = _distinct(sample, summary)
+    if vals.m < 2:
+        return ()
+    model = cell_model(dist, _grids_of(vals, summary.dtype))
+    out: list[CheckResult] = [check_ties(vals, model)]
+    atoms = check_bound_atoms(vals, model, summary.dtype)
+    if atoms is not None:
+        out.append(atoms)
+    blocks = check_blocks(sample, model)
+    if blocks is not None:
+        out.append(blocks)
+    return tuple(out)
