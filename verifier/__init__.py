@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         xavier_normal,
         xavier_uniform,
     )
+    from .theory.structured import orthogonal, sparse
     from .verdict import SampleInfo, Verdict
 
 # Public names and the module that defines each. They are imported on first use
@@ -73,6 +74,7 @@ _LAZY = {
         "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform", "normal", "parse_spec",
         "trunc_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
     ), ".theory"),
+    **dict.fromkeys(("orthogonal", "sparse"), ".theory.structured"),
 }
 
 
@@ -129,6 +131,8 @@ __all__ = [
     "uniform",
     "normal",
     "trunc_normal",
+    "orthogonal",
+    "sparse",
     # theory
     "Distribution",
     "Uniform",
