@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         eye,
         dirac,
     )
+    from .theory.structured import orthogonal, sparse
     from .verdict import SampleInfo, Verdict
 
 # Public names and the module that defines each. They are imported on first use
@@ -81,6 +82,7 @@ _LAZY = {
         "trunc_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform",
         "zeros", "ones", "constant", "eye", "dirac",
     ), ".theory"),
+    **dict.fromkeys(("orthogonal", "sparse"), ".theory.structured"),
 }
 
 
@@ -144,6 +146,8 @@ __all__ = [
     "constant",
     "eye",
     "dirac",
+    "orthogonal",
+    "sparse",
     # theory
     "Distribution",
     "Uniform",

@@ -237,3 +237,12 @@ def test_cuda_tensor_same_result_as_cpu() -> None:
     w = _shards_seeded_alike(0)
     dist = Normal(0, math.sqrt(2 / 512))
     assert structure_p(w.cuda(), dist) == structure_p(w, dist)
+
+
+def test_correlated_shards_fail() -> None:
+    """Shards seeded alike but scaled differently share no value, yet are perfectly correlated."""
+    w = _shards_seeded_alike(0, 4, 0)
+    for j in range(4):
+        w[64 * j:64 * (j + 1)] *= 1.0 + 0.01 * j
+    v = verifier.check(w, "he_normal")
+    assert not v.passed and "correlation +1.000" in v.check("blocks").detail
