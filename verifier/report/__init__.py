@@ -53,12 +53,13 @@ def write_reports(
     correction: str | None = None,
     groups: Sequence[str] | None = None,
     not_checked: Sequence[tuple[str, ...]] = (),
+    unit: str = "case",
 ) -> list[Path]:
     """Write the reports of ``results`` (Verdicts and/or ExactResults) into ``out_dir``.
 
     Formats: ``json`` (report.json), ``md`` (report.md), ``html`` (report.html, plots embedded when
     matplotlib is installed: ``plots='failures'`` draws failures and known deviations, ``'all'`` every
-    case, ``'none'`` none; ``correction``, ``groups`` and ``not_checked`` as in :func:`render_html`),
+    case, ``'none'`` none; ``correction``, ``groups``, ``not_checked`` and ``unit`` as in :func:`render_html`),
     ``junit`` (junit.xml). Returns the paths written.
     """
     unknown = [f for f in formats if f not in FILENAMES]
@@ -76,7 +77,7 @@ def write_reports(
             text = render_markdown(results, **common)
         elif fmt == "html":
             text = render_html(results, **common, progress=progress, plots=plots, correction=correction,
-                               groups=groups, not_checked=not_checked)
+                               groups=groups, not_checked=not_checked, unit=unit)
         else:
             text = render_junit(results, suite=title)
         path.write_text(text, encoding="utf-8")
