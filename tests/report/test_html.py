@@ -55,6 +55,7 @@ def test_banner_rows_and_details(results):
     t = _parse(html)
     banner = " ".join(t.banner)
     assert banner.startswith("FAIL") and f"{len(results)} cases" in banner and "α = 0.0001" in banner
+    assert "Environment: verifier" in banner and "numpy" in banner and "Python" in banner
     assert len(t.rows) == len(t.details) == len(results)
     # failures first; failures and deviations open, passes collapsed
     order = [r["data-status"] for r in t.rows]
@@ -129,6 +130,7 @@ def test_audit_report_structure(tmp_path):
     html = report.to_html()
     t = _parse(html)
     assert " ".join(t.banner).startswith("FAIL") and "Holm across" in " ".join(t.banner)
+    assert f"{len(report.checked)} tensors: " in " ".join(t.banner)
     assert len(t.rows) == len(report.checked)
     assert ">0</text>" in html or 'class="fg"' in html  # module group headings in the forest plot
     paths = report.write(tmp_path, plots="none")

@@ -29,6 +29,7 @@ def test_sparkline_says_how_close_to_the_band(results, mode):
 
 
 def test_passes_get_compact_plots_failures_full(results):
+    pytest.importorskip("matplotlib")
     html = render_html(results, plots="failures")
     with_summary = [r for r in results if r.summary is not None]
     passes = sum(1 for r in with_summary if status(r) == PASS)

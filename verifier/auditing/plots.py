@@ -24,6 +24,7 @@ def report_options(report: Any) -> dict[str, Any]:
         "alpha": report.alpha,
         "notes": [f"mode: {report.mode}", *report.notes],
         "correction": report.correction_text,
+        "unit": "tensor",
         "groups": [module_of(r.name) for r in report.checked],
         "not_checked": [(r.name, r.module_type, "×".join(map(str, r.shape)) or "scalar", r.reason)
                         for r in report.not_checked],

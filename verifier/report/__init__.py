@@ -55,12 +55,13 @@ def write_reports(
     correction: str | None = None,
     groups: Sequence[str] | None = None,
     not_checked: Sequence[tuple[str, ...]] = (),
+    unit: str = "case",
 ) -> list[Path]:
     """Write the reports of ``results`` (Verdicts) into ``out_dir``.
 
     Formats: ``json`` (report.json), ``md`` (report.md), ``html`` (report.html, plots embedded when
     matplotlib is installed: ``plots='failures'`` draws failures and known deviations, ``'all'`` every
-    case, ``'none'`` none; ``correction``, ``groups`` and ``not_checked`` as in :func:`render_html`),
+    case, ``'none'`` none; ``correction``, ``groups``, ``not_checked`` and ``unit`` as in :func:`render_html`),
     ``junit`` (junit.xml). Returns the paths written. The files are rendered first, then moved into
     ``out_dir`` together and atomically (:mod:`verifier.report.writing`); a failure raises
     :class:`~verifier.errors.ReportWriteError`.
@@ -77,7 +78,7 @@ def write_reports(
             text = render_markdown(results, **common)
         elif fmt == "html":
             text = render_html(results, **common, progress=progress, plots=plots, correction=correction,
-                               groups=groups, not_checked=not_checked)
+                               groups=groups, not_checked=not_checked, unit=unit)
         else:
             text = render_junit(results, suite=title, ids=ids)
         files[FILENAMES[fmt]] = text

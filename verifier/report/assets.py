@@ -28,7 +28,7 @@ code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background
 .banner .counts{font-size:16px;font-weight:600}
 .banner .meta{flex-basis:100%;font-size:13px;opacity:.95}
 .banner code{background:rgba(255,255,255,.18);color:#fff}
-.env{font-size:12.5px;color:var(--muted);margin:0 0 6px}
+.banner .env{font-size:12px;opacity:.9}
 .notes{font-size:13px;color:#333}.notes li{margin:2px 0}
 .note{background:#fff6e0;border-left:4px solid #e0a000;padding:6px 10px;margin:8px 0;font-size:13px}
 .bar{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0;position:sticky;top:0;background:#fff;

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
@@ -28,7 +29,8 @@ from .cases import (
     FAIL,
     KNOWN,
     PASS,
-    counts,
+    banner_counts,
+    default_correction,
     detectable_text,
     diagnosis_headline,
     failures_first,
@@ -87,7 +89,7 @@ def _detect_sort(r: Any) -> str:
 
 def _breakable(text: str) -> str:
     """Escaped text with line-break opportunities after '(' and ',' (spec strings have no spaces)."""
-    return escape(text).replace("(", "(<wbr>").replace(",", ",<wbr>")
+    return re.sub(r"(?<! )\(", "(<wbr>", escape(text)).replace(",", ",<wbr>")
 
 
 def _row(i: int, r: Any) -> str:
@@ -176,6 +178,7 @@ def render_html(
     correction: str | None = None,
     groups: Sequence[str] | None = None,
     not_checked: Sequence[tuple[str, ...]] = (),
+    unit: str = "case",
 ) -> str:
     """The report as one HTML document.
 
@@ -188,6 +191,7 @@ def render_html(
     correction : how the verdicts were decided, for the banner (default: Holm within each case).
     groups : one label per result (an audit's module), grouping the forest plot.
     not_checked : rows (name, type, shape, reason) of tensors that were not checked (audits).
+    unit : what one result is, for the counts ('case'; 'tensor' for audits).
     """
     which = plot_choice(plots)
     if groups is not None and len(groups) != len(results):
@@ -198,15 +202,9 @@ def render_html(
     can_plot = which != "none" and have_matplotlib()
     e = escape
     head = overall(results)
-    n, passed, failed, known = counts(results)
-    unexpected = failed - known
-    count_text = f"{n} case{'s' if n != 1 else ''}: {passed} passed, {unexpected} failed"
-    if known:
-        count_text += f", {known} known deviation{'s' if known != 1 else ''} of the library"
-    if not_checked:
-        count_text += f", {len(not_checked)} not checked"
-    if correction is None and alpha is not None:
-        correction = f"family-wise α = {alpha:g} per case (Holm across each case's checks)"
+    n = len(results)
+    count_text = banner_counts(results, unit=unit, not_checked=len(not_checked))
+    correction = correction or default_correction(alpha)
     meta = [correction] if correction else []
     if seed is not None:
         meta.append(f"seed {seed}")
@@ -218,8 +216,8 @@ def render_html(
            f'<section class="banner {_CLS.get(head, "KNOWN")}" id="banner" role="status">'
            f'<span class="status">{e(head)}</span><span class="counts">{e(count_text)}</span>'
            f'<span class="meta">{e(" · ".join(meta))}'
-           + (f" · regenerate with <code>{e(command)}</code>" if command else "") + "</span></section>",
-           f'<p class="env">Environment: {e(_environment_line(env))}</p>']
+           + (f" · regenerate with <code>{e(command)}</code>" if command else "") + "</span>"
+           f'<span class="meta env">Environment: {e(_environment_line(env))}</span></section>']
     if notes:
         out.append('<ul class="notes">' + "".join(f"<li>{e(x)}</li>" for x in notes) + "</ul>")
     if which != "none" and not can_plot:
