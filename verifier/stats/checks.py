@@ -284,7 +284,7 @@ def mean_pvalue(total: float, n: int, null: NullModel) -> float:
 
 def check_mean(s: Summary, null: NullModel) -> CheckResult:
     r"""Test of the mean with the null's variance: :math:`z = (\bar x - \mu)/(\sigma/\sqrt n)`,
-    p-value from :func:`mean_pvalue` (exact for normal and, up to n = 2000, bounded nulls).
+    p-value from :func:`mean_pvalue` (exact for normal and, up to n = 500, bounded nulls).
     Effect: the mean in units of the expected std."""
     n = s.n
     se = null.std / math.sqrt(n)
@@ -300,7 +300,7 @@ def check_mean(s: Summary, null: NullModel) -> CheckResult:
 def _variance_tail(ratio: float, n: int, null: NullModel, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     r"""Two-sided p-value and CI for ``q = m_2/σ²`` where :math:`m_2 = \frac1n\sum (x-\mu)^2`.
 
-    Normal (continuous): :math:`n q \sim \chi^2_n` exactly. Bounded null, ``n ≤ 2000``: the
+    Normal (continuous): :math:`n q \sim \chi^2_n` exactly. Bounded null, ``n ≤ 500``: the
     exact (conservative) lattice law of :math:`\sum (x-\mu)^2` (:mod:`~verifier.stats.exactsum`).
     Otherwise Pearson type III
     (gamma matched to three moments) with :math:`E q = 1`, :math:`Var\,q = (\mu_4-\sigma^4)/(n\sigma^4)`
