@@ -47,6 +47,8 @@ def _number(node: ast.expr, text: str, names: Mapping[str, float]) -> float | in
         raise UnknownNameError(f"{node.id!r} in spec {text!r} is not a literal or a known name{known} (names "
                                "come from a preset's config, e.g. initializer_range, n_layer)", (node.id,))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        if isinstance(node.operand, ast.Constant) and not isinstance(node.operand.value, (int, float)):
+            raise SpecError(f"unary minus needs a number in spec {text!r}; write e.g. a=-0.5")
         value = _number(node.operand, text, names)
         return -value if isinstance(node.op, ast.USub) else +value
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
