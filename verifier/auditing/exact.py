@@ -86,12 +86,17 @@ class ExactSpec:
         return f"constant({self.value!r})"
 
 
-_CONSTANT = re.compile(r"^\s*(?:constant|exact)\s*\(\s*(?:value\s*=\s*)?([^)]+?)\s*\)\s*$")
+_CONSTANT = re.compile(r"^\s*(?:constant|exact)\s*\(\s*(?:value\s*=\s*)?(.+?)\s*\)\s*$", re.I)
 
 
-def parse_exact(text: str) -> ExactSpec | None:
-    """``ExactSpec`` for ``zeros``/``ones``/``constant(c)``; ``None`` for any other string."""
-    key = text.strip().lower()
+def parse_exact(text: str, number: Any = None) -> ExactSpec | None:
+    """``ExactSpec`` for ``zeros``/``ones``/``constant(c)``; ``None`` for any other string.
+
+    ``number`` evaluates the argument of ``constant(...)`` (default :func:`float`; the rules pass
+    the safe-arithmetic evaluator, so ``constant(1/sqrt(2))`` works).
+    """
+    key = text.strip()
+    key = key.lower() if key.lower() in ("zeros", "zero", "zeros()", "zeros_", "ones", "one", "ones()", "ones_") else key
     if key in ("zeros", "zero", "zeros()", "zeros_"):
         return ExactSpec(0.0)
     if key in ("ones", "one", "ones()", "ones_"):
@@ -100,8 +105,10 @@ def parse_exact(text: str) -> ExactSpec | None:
     if m is None:
         return None
     try:
-        value = float(m.group(1))
-    except ValueError:
+        value = float((number or float)(m.group(1)))
+    except ValueError as exc:
+        if isinstance(exc, SpecError) and number is not None:
+            raise
         raise SpecError(f"constant(...) takes one number, got {text!r}; write e.g. constant(0.25)") from None
     if not math.isfinite(value):
         raise SpecError(f"constant(...) must be finite, got {text!r}")
