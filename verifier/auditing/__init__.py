@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .defaults import Expectation, default_expectation
 from .exact import ExactSpec, PointMass
-from .model import AUTO_LAZY_BYTES, audit
+from .model import AUTO_LAZY_BYTES, NothingCheckedError, audit
 from .report import CORRECTIONS, AuditReport, AuditRow
 from .rules import Rule, RuleSet, Skip, as_rules, load_rules
 
@@ -33,4 +33,5 @@ __all__ = [
     "default_expectation",
     "CORRECTIONS",
     "AUTO_LAZY_BYTES",
+    "NothingCheckedError",
 ]
