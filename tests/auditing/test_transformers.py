@@ -89,11 +89,11 @@ def _broken(factory, name, fn):
 
 
 BREAKS = [
-    (llama, "model.layers.0.mlp.up_proj.weight", lambda p: p.mul_(1.1), "×1.1"),
+    (llama, "model.layers.0.mlp.up_proj.weight", lambda p: p.mul_(1.1), "std ×1.09"),
     (bert, "bert.encoder.layer.1.output.dense.weight", lambda p: p.zero_(), "constant tensor"),
     (llama, "model.layers.1.self_attn.k_proj.weight", lambda p: p.view(-1)[7].fill_(float("nan")), "non-finite"),
     (bert, "bert.embeddings.word_embeddings.weight", lambda p: p[0].normal_(0, 0.02), "padding_idx"),
-    (gpt2, "transformer.h.1.attn.c_proj.weight", lambda p: p.normal_(0, 0.02), "×2"),
+    (gpt2, "transformer.h.1.attn.c_proj.weight", lambda p: p.normal_(0, 0.02), "looks like normal(std=0.02)"),
     (bert, "bert.encoder.layer.0.attention.output.LayerNorm.weight", lambda p: p.fill_(0.5), "differ from 1"),
 ]
 

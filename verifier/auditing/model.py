@@ -199,7 +199,10 @@ def _drop_rows(t: Any, rows: tuple[int, ...]) -> Any:
 
 def _check_tensor(name: str, tensor: Any, exp: Expectation, *, module_type: str, alpha: float,
                   tolerance: Tolerance | None = None) -> AuditRow:
-    """Check one tensor against its expectation (the only place values are read)."""
+    """Check one tensor against its expectation (the only place values are read); a failed tensor's
+    diagnosis is refined from its values (the scheme they match, values at a bound)."""
+    import dataclasses
+
     spec = exp.spec
     tolerance = exp.tolerance if exp.tolerance is not None else tolerance
     shape = _shape(tensor)
@@ -227,6 +230,10 @@ def _check_tensor(name: str, tensor: Any, exp: Expectation, *, module_type: str,
                                            tolerance=tolerance)
             if exp.zero_rows:
                 verdict = _with_zero_rows(verdict, tensor, exp.zero_rows, alpha)
+            if not verdict.passed and verdict.diagnosis is not None:
+                from verifier.diagnosis import refine
+
+                verdict = dataclasses.replace(verdict, diagnosis=refine(verdict.diagnosis, verdict, values))
     except (SpecError, FanError, SourceError) as exc:
         return _not_checked(name, module_type, tensor, f"{exc}", **extra)
     return AuditRow(name, module_type, shape, verdict.sample.dtype, "checked", verdict=verdict, fans=fans, **extra)
