@@ -1,7 +1,8 @@
 """Presets: a library's documented initialisation as audit rules (``preset=`` / ``--preset``).
 
 ``"auto"`` (the default) picks the preset from the model's class: a transformers
-``PreTrainedModel`` → ``"transformers"``; anything else → ``"torch"`` (torch's
+``PreTrainedModel`` → ``"transformers"``; a torchvision ResNet/MobileNetV3/ConvNeXt/ViT →
+``"torchvision"``; anything else → ``"torch"`` (torch's
 ``reset_parameters`` defaults). ``"none"`` applies only the user's rules. User rules always come
 first; the preset's rules next; torch's defaults for the module types the preset leaves alone.
 """
@@ -14,19 +15,25 @@ from verifier.errors import SpecError
 
 from .base import Citation, Preset
 from .torch import TorchPreset, post_construction_init
+from .torchvision import TorchvisionPreset, is_torchvision
 from .transformers import TransformersPreset, is_pretrained
 
-__all__ = ["PRESETS", "Preset", "Citation", "TorchPreset", "TransformersPreset", "resolve_preset", "detect_preset",
+__all__ = ["PRESETS", "Preset", "Citation", "TorchPreset", "TransformersPreset", "TorchvisionPreset", "resolve_preset", "detect_preset",
            "post_construction_init"]
 
 #: Preset names accepted by ``audit(preset=...)`` and ``--preset``.
-PRESETS = ("auto", "torch", "transformers", "none")
+PRESETS = ("auto", "torch", "transformers", "torchvision", "none")
 
 
 def detect_preset(model: Any) -> str:
     """The preset ``"auto"`` chooses for ``model``."""
     if is_pretrained(model):
         return "transformers"
+    if is_torchvision(model):
+        from .torchvision import _arch
+
+        if _arch(model) is not None:
+            return "torchvision"
     return "torch"
 
 
@@ -34,16 +41,18 @@ def resolve_preset(name: str | None, model: Any) -> Preset:
     """The preset ``name`` bound to ``model`` (a torch module; ``None`` for a state dict)."""
     key = "auto" if name is None else str(name).strip().lower()
     if key not in PRESETS:
-        extra = " (the timm and torchvision presets are not built yet)" if key in ("timm", "torchvision") else ""
+        extra = " (the timm preset is not built yet)" if key == "timm" else ""
         raise SpecError(f"unknown preset {name!r}{extra}; valid presets: {', '.join(PRESETS)}")
     if model is None:
-        if key in ("transformers",):
+        if key in ("transformers", "torchvision"):
             raise SpecError(f"preset={key!r} needs a model (a module or factory), not a state dict")
         return Preset()
     if key == "auto":
         key = detect_preset(model)
     if key == "transformers":
         return TransformersPreset(model)
+    if key == "torchvision":
+        return TorchvisionPreset(model)
     if key == "torch":
         return TorchPreset(model)
     return Preset()
