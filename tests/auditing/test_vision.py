@@ -106,3 +106,64 @@ def test_torch_preset_refuses_auto_lazy_on_the_init_loop(monkeypatch):
     with pytest.raises(SourceError, match=r"cannot audit lazily .*ResNet.__init__"):
         audit(resnet18, preset="torch")
     assert audit(resnet18).mode == "lazy"
+
+
+# ---- timm ------------------------------------------------------------------------------------------------
+def _timm():
+    return pytest.importorskip("timm")
+
+
+def timm_vit():
+    from timm.models import vision_transformer as tv
+
+    return tv.VisionTransformer(img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=2, num_classes=10)
+
+
+def timm_vit_layer_scale():
+    from timm.models import vision_transformer as tv
+
+    return tv.VisionTransformer(img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=2, num_classes=10,
+                                init_values=1e-5)
+
+
+def timm_convnext():
+    from timm.models import convnext as tc
+
+    return tc.ConvNeXt(depths=(1, 1, 1, 1), dims=(16, 32, 32, 64), num_classes=10)
+
+
+@pytest.mark.parametrize("factory", [timm_vit, timm_vit_layer_scale, timm_convnext], ids=lambda f: f.__name__)
+def test_timm_model_passes_eagerly_and_lazily_with_the_same_verdicts(factory):
+    _timm()
+    eager = audit(factory, lazy=False, seed=0)
+    lazy = audit(factory, lazy=True, seed=1)
+    assert eager.preset == lazy.preset == "timm"
+    assert eager.passed, eager
+    assert lazy.passed, lazy
+    assert [(r.name, r.status, r.expected) for r in eager.rows] == [(r.name, r.status, r.expected) for r in lazy.rows]
+
+
+def test_timm_rules():
+    _timm()
+    v = audit(timm_vit_layer_scale, lazy=False)
+    assert "trunc_normal(std=0.02)" in v.row("blocks.0.attn.qkv.weight").expected
+    assert "vision_transformer.py:1363-1364" in v.row("blocks.0.attn.qkv.weight").rule
+    assert "normal(std=1e-06)" in v.row("cls_token").expected
+    assert "init_values = 1e-05" in v.row("blocks.1.ls2.gamma").expected
+    assert v.row("patch_embed.proj.weight").rule == "torch default: Conv2d.weight"
+    c = audit(timm_convnext, lazy=False)
+    assert any(r.name.endswith(".gamma") and "ls_init_value = 1e-06" in r.expected for r in c.rows)
+
+
+def test_timm_value_at_the_truncation_bound_is_named():
+    _timm()
+
+    def build():
+        m = timm_vit()
+        with torch.no_grad():
+            m.blocks[0].mlp.fc1.weight.view(-1)[5] = -2.0
+        return m
+
+    report = audit(build, lazy=False)
+    assert [r.name for r in report.failed] == ["blocks.0.mlp.fc1.weight"]
+    assert "exactly at the bound -2" in report.failed[0].diagnosis

@@ -52,10 +52,10 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("model", metavar="MODEL", help="import string of a module or factory, or a state dict file")
     p.add_argument("--rules", metavar="FILE", default=None, help="TOML rules file ([rules], [types], [audit])")
-    p.add_argument("--preset", choices=("auto", "torch", "transformers", "torchvision", "none"), default="auto",
+    p.add_argument("--preset", choices=("auto", "torch", "transformers", "torchvision", "timm", "none"), default="auto",
                    help="the library's documented init as rules: auto (default: transformers for a PreTrainedModel, "
-                        "torchvision for its ResNet/MobileNetV3/ConvNeXt/ViT, else torch), torch, transformers, "
-                        "torchvision, none (only --rules)")
+                        "torchvision for its ResNet/MobileNetV3/ConvNeXt/ViT, timm for its ViT/ConvNeXt, else torch), "
+                        "torch, transformers, torchvision, timm, none (only --rules)")
     p.add_argument("--strict", action="store_true", default=None,
                    help="rules that match no tensor, or are shadowed by an earlier rule, are an error (exit 2)")
     p.add_argument("--tolerance", type=_tolerance, default=None, metavar="REL",

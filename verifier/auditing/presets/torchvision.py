@@ -163,7 +163,7 @@ class TorchvisionPreset(Preset):
         init = nn.init
         with torch.no_grad():
             for full, m in unit:
-                anc = ancestors + [u for u in unit if full.startswith(u[0] + ".")]
+                anc = ancestors + [u for u in unit if u[1] is not m and (u[0] == "" or full.startswith(u[0] + "."))]
                 for pname, p in m.named_parameters(recurse=False):
                     exp = self.expectation(f"{full}.{pname}" if full else pname, tuple(p.shape), m, anc)
                     if not isinstance(exp, Expectation):
