@@ -122,3 +122,34 @@ def test_torch_preset_refuses_auto_lazy_on_a_pretrained_model(monkeypatch):
     with pytest.raises(SourceError, match="cannot audit lazily.*post_init"):
         audit(llama, preset="torch")
     assert audit(llama).mode == "lazy"  # the transformers preset replays _init_weights
+
+
+def test_other_major_versions_are_refused(monkeypatch):
+    from verifier.errors import SpecError
+
+    import sys
+
+    monkeypatch.setattr(sys.modules["transformers"], "__version__", "4.46.3")
+    with pytest.raises(SpecError, match="encodes transformers 5.x.*installed 4.46.3"):
+        audit(llama, lazy=False)
+
+
+class _OwnInit(transformers.LlamaForCausalLM):
+    """A model whose _init_weights the preset does not encode."""
+
+    def _init_weights(self, module):
+        super()._init_weights(module)
+
+
+def _own_init():
+    return _OwnInit(llama().config)
+
+
+def test_an_unencoded_init_weights_is_listed_not_guessed():
+    # post_init applies each nested PreTrainedModel's own _init_weights to its subtree (smart_apply,
+    # modeling_utils.py:2408-2416): the inner LlamaModel keeps the generic rules, only lm_head is _OwnInit's
+    report = audit(_own_init, lazy=False)
+    assert "_OwnInit._init_weights is not encoded" in report.row("lm_head.weight").reason
+    assert report.passed and report.row("model.layers.0.mlp.up_proj.weight").status == "pass"
+    with_rule = audit(_own_init, {"lm_head.weight": "normal(std=initializer_range)"}, lazy=False)
+    assert with_rule.row("lm_head.weight").status == "pass"
