@@ -365,7 +365,8 @@ def _at_bound(values: Any, dist: Distribution) -> str | None:
             "an artefact of the sampler, not a wrong scale")
 
 
-def refine(diagnosis: Diagnosis | None, verdict: Verdict, values: Any, *, identify_max: int = 1 << 22) -> Diagnosis | None:
+def refine(diagnosis: Diagnosis | None, verdict: Verdict, values: Any, *,
+           identify_max: int = 1 << 22) -> Diagnosis | None:
     """Add what only the values tell: the known scheme they match (:func:`verifier.identify`), and
     isolated values exactly at a bound of the support.
 
@@ -397,12 +398,11 @@ def _looks_like(x: Any, verdict: Verdict, identify_max: int) -> str | None:
     shape = verdict.sample.shape
     fans = verdict.sample.fans
     sample = x if x.size <= identify_max else x[:: math.ceil(x.size / identify_max)]
-    kw = {}
-    if fans is not None:
-        kw = {"fan_in": int(fans.fan_in), "fan_out": int(fans.fan_out)}
+    fan_in = int(fans.fan_in) if fans is not None else None
+    fan_out = int(fans.fan_out) if fans is not None else None
     try:
         arr = sample.reshape(shape) if sample.size == math.prod(shape) else sample
-        result = identify(arr, layout=verdict.sample.layout or "torch", top=3, **kw)
+        result = identify(arr, layout=verdict.sample.layout or "torch", top=3, fan_in=fan_in, fan_out=fan_out)
     except (VerifierError, ValueError):
         return None
     if not result.identified or result.constant:

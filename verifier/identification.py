@@ -444,8 +444,8 @@ def identify(
         order, mt = item
         shape_ok = mt.shape_ks <= best_family + crit
         tier = 0 if (shape_ok and mt.consistent and not mt.fitted) else 1 if (shape_ok and mt.fitted) else 2
-        return (tier, mt.shape_ks if tier == 1 or not shape_ok else 0.0, round(abs(math.log(mt.std_ratio)), 6) if mt.std_ratio > 0
-                else math.inf, order)
+        fit = mt.shape_ks if tier == 1 or not shape_ok else 0.0  # fitted families: goodness of fit decides
+        return (tier, fit, round(abs(math.log(mt.std_ratio)), 6) if mt.std_ratio > 0 else math.inf, order)
 
     ranked = [mt for _, mt in sorted(enumerate(matches), key=rank)][: max(1, int(top))]
     kept = []

@@ -31,7 +31,7 @@ def test_unmatched_rule_is_listed_in_every_format():
     assert report.passed
     assert report.rule_usage.unmatched == ('[rules] "encoder.*.weight"',)
     assert 'rule [rules] "encoder.*.weight" matches no tensor' in report.to_text()
-    assert "encoder.*.weight" in report.to_markdown()
+    assert "encoder.*.weight" in report.to_markdown() and "encoder.*.weight" in report.to_html()
     d = json.loads(report.to_json())
     assert d["rule_usage"]["unmatched"] == ['[rules] "encoder.*.weight"']
 
@@ -84,6 +84,8 @@ def test_padding_row_is_checked_under_a_user_rule():
     row = report.row("0.weight")
     assert row.status == "fail"
     assert "padding_idx" in row.diagnosis and "non-zero" in row.diagnosis
+    report_text = {fmt: report.render(fmt) for fmt in ("text", "json", "markdown", "html")}
+    assert all("non-zero value" in text for text in report_text.values())
     with torch.no_grad():
         emb.weight[3].zero_()
     assert audit(nn.Sequential(emb), {"0.weight": "normal(std=0.02)"}).passed

@@ -436,9 +436,11 @@ class AuditReport:
             "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}.fail{background:#fdd}"
             ".pass{background:#efe}.nc{color:#777}</style></head><body>",
             f"<h2>{e(self.headline())}</h2>",
-            f"<p>Mode: {e(self.mode)}" + (f", seed {self.seed}" if self.seed is not None else "") + "</p>",
+            f"<p>Mode: {e(self.mode)}, preset: {e(self.preset)}" + (f", seed {self.seed}" if self.seed is not None else "")
+            + "</p>",
         ]
         parts += [f"<p>{e(n)}</p>" for n in self.notes]
+        parts += [f"<p class='fail'><b>warning</b>: {e(w)}</p>" for w in self.rule_usage.lines()]
         if png:
             parts.append(f"<h3>Observed / expected std per tensor ({CONFIDENCE:.0%} CI)</h3>"
                          f"<img alt='std ratio per tensor' src='data:image/png;base64,{png}'>")
@@ -447,6 +449,9 @@ class AuditReport:
             for r, cells in zip(self.checked, self._table_rows()):
                 parts.append(f"<tr class='{r.status}'>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
             parts.append("</table>")
+        if self.failed:
+            parts.append("<h3>Failed</h3><ul>" + "".join(
+                f"<li><code>{e(r.name)}</code>: {e(r.diagnosis or 'see the table')}</li>" for r in self.failed) + "</ul>")
         if self.not_checked:
             parts.append("<h3>Not checked</h3><table><tr><th>tensor</th><th>type</th><th>shape</th><th>reason</th></tr>")
             for r in self.not_checked:

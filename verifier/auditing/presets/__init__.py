@@ -19,7 +19,8 @@ from .timm import TimmPreset, is_timm
 from .torchvision import TorchvisionPreset, is_torchvision
 from .transformers import TransformersPreset, is_pretrained
 
-__all__ = ["PRESETS", "Preset", "Citation", "TorchPreset", "TransformersPreset", "TorchvisionPreset", "TimmPreset", "resolve_preset", "detect_preset",
+__all__ = ["PRESETS", "Preset", "Citation", "TorchPreset", "TransformersPreset", "TorchvisionPreset", "TimmPreset",
+           "resolve_preset", "detect_preset",
            "post_construction_init"]
 
 #: Preset names accepted by ``audit(preset=...)`` and ``--preset``.

@@ -83,7 +83,7 @@ class TimmPreset(Preset):
 
     def notes(self) -> tuple[str, ...]:
         what = {"vit": "VisionTransformer", "convnext": "ConvNeXt (head_init_scale 1 and ls_init_value 1e-6 assumed)"}
-        return (f"timm preset ({self.version}; rules cite {CITED_VERSION}): {what[self.arch]}",)
+        return (f"timm preset ({self.version}; rules cite {CITED_VERSION}): {what[str(self.arch)]}",)
 
     def expectation(self, name: str, shape: tuple[int, ...], module: Any,
                     ancestors: list[tuple[str, Any]]) -> Any:

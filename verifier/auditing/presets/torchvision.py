@@ -123,7 +123,8 @@ class TorchvisionPreset(Preset):
                     return exp(ExactSpec(0.0), _cite("convnext.py", "167-168"))
             if tname == "CNBlock" and local == "layer_scale":
                 return exp(ExactSpec(float(_f32(CONVNEXT_LAYER_SCALE))), _cite("convnext.py", "60"),
-                           label=f"constant(layer_scale = {CONVNEXT_LAYER_SCALE:g}, as float32)", note="ones × layer_scale; 1e-6 is the default of every torchvision ConvNeXt builder")
+                           label=f"constant(layer_scale = {CONVNEXT_LAYER_SCALE:g}, as float32)",
+                           note="ones × layer_scale; 1e-6 is the default of every torchvision ConvNeXt builder")
             return None
         # VisionTransformer
         parent = ancestors[-1][1] if ancestors else None
