@@ -443,7 +443,10 @@ def _lazy_rows(model: Any, ctx: _Ctx, seed: int, progress: bool | None) -> list[
                 reset = _reset_method(mod)
                 tname = type(mod).__name__
                 unit = list(mod.named_modules(prefix=mname))
-                grouped = any(True for _, m in unit[1:] for _ in m.parameters(recurse=False))
+                # a module whose own reset_parameters() also sets its children's tensors (MultiheadAttention
+                # re-sets out_proj.bias) is materialised with them; one without a reset method (a model root
+                # owning a class token) alone, so a big model is never materialised whole
+                grouped = reset is not None and any(True for _, m in unit[1:] for _ in m.parameters(recurse=False))
                 if not grouped:
                     unit = unit[:1]
                 for n, _ in unit:
