@@ -135,3 +135,5 @@ def test_cli_tolerance_and_preset_flags(capsys):
     capsys.readouterr()
     assert main(["audit", f"{MODELS}:GOOD", "--preset", "torch", "--tolerance", "0.01"]) == 0
     assert "preset: torch" in capsys.readouterr().out
+    assert main(["audit", f"{MODELS}:GOOD", "--preset", "transformers"]) == 2
+    assert "needs a transformers PreTrainedModel" in capsys.readouterr().err
