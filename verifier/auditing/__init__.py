@@ -6,7 +6,8 @@ True
 
 :func:`audit` walks a module, a factory (optionally module by module on the meta device) or a
 state dict; :class:`AuditReport` holds one row per tensor and the model-level decision (Holm or
-Benjamini–Hochberg across tensors). Rules: :mod:`verifier.auditing.rules`; built-in torch
+Benjamini–Hochberg across tensors). Rules: :mod:`verifier.auditing.rules`; library presets
+(torch, transformers, torchvision, timm): :mod:`verifier.auditing.presets`; built-in torch
 defaults: :mod:`verifier.auditing.defaults`. ``import verifier.auditing`` does not import torch.
 """
 

@@ -8,8 +8,11 @@ Three ways in:
   module by module (``lazy=True``; chosen automatically when the parameters would take more
   than :data:`AUTO_LAZY_BYTES`): the model is built on the ``meta`` device, then each module
   that owns parameters is materialised on the CPU (``to_empty(recurse=False)``), re-initialised
-  by its own ``reset_parameters()``, checked and freed again, so at most one module's
-  parameters exist at a time;
+  by its own ``reset_parameters()`` and the preset's replay of the library's post-construction
+  init (``_init_weights`` for transformers, the architecture's init loop for torchvision/timm),
+  checked and freed again, so at most one module's parameters exist at a time. An automatic lazy
+  audit is refused (one line, naming the source line) when the model's own ``__init__``
+  initialises parameters in a way no preset replays; ``lazy=True`` audits anyway and notes it;
 * a state dict (a mapping, a ``.safetensors`` file read tensor by tensor, or a ``.pt`` file read
   with ``torch.load(weights_only=True)``): no module types, so rules by name are required.
 """
