@@ -185,3 +185,13 @@ def test_refine_of_a_pass_is_none():
 
     v = verifier.check(np.random.default_rng(0).normal(0, 0.02, 4096), "normal(std=0.02)")
     assert refine(verifier.diagnose(v), v, np.zeros(3)) is None
+
+
+def test_value_at_a_truncation_bound_is_named_by_check_too():
+    rng = np.random.default_rng(0)
+    w = np.clip(rng.normal(0, 0.02, 100_000), -2, 2).astype(np.float32)
+    w[17] = -2.0
+    v = verifier.check(w, "trunc_normal(std=0.02)")
+    assert not v.passed
+    assert v.diagnosis.at_bound is not None and "1 value(s) exactly at the bound -2 of 100000" in v.diagnosis.at_bound
+    assert str(v.diagnosis).startswith("1 value(s) exactly at the bound -2")

@@ -31,6 +31,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .theory.distributions import TRUNCATION_STD_FACTOR, Distribution, Normal, TruncatedNormal, Uniform
 from .theory.fans import compute_fans
 
@@ -336,17 +338,23 @@ def diagnose(verdict: Verdict) -> Diagnosis | None:
             causes = _matches(_hypotheses(verdict), e.estimate, e.low, e.high)
     shape, kurt, expected_kurt = _shape_hint(verdict)
     other = tuple(o for o in _other(verdict) if not (causes and o.startswith("out of support")))
-    return Diagnosis(r, ci, tuple(causes), shape, kurt, expected_kurt, other)
+    s = verdict.summary
+    at_bound = None
+    if s is not None and s.sorted_values is not None and s.sorted_values.size:
+        x = s.sorted_values  # the exact path keeps the values: the ends are enough
+        at_bound = _at_bound(np.concatenate([x[:BOUND_ISOLATED + 1], x[-BOUND_ISOLATED - 1:]])
+                             if x.size > 2 * BOUND_ISOLATED + 2 else x, verdict.distribution, total=s.n)
+    return Diagnosis(r, ci, tuple(causes), shape, kurt, expected_kurt, other, at_bound=at_bound)
 
 
 #: At most this many values exactly at a bound are read as isolated sampler artefacts.
 BOUND_ISOLATED = 16
 
 
-def _at_bound(values: Any, dist: Distribution) -> str | None:
-    """Isolated values exactly at a finite bound of ``dist``'s support (count, bound, likely cause)."""
-    import numpy as np
+def _at_bound(values: Any, dist: Distribution, *, total: int | None = None) -> str | None:
+    """Isolated values exactly at a finite bound of ``dist``'s support (count, bound, likely cause).
 
+    ``values`` may be only the smallest and largest values (``total`` is then the sample size)."""
     low, high = dist.support
     x = np.asarray(values).reshape(-1)
     found = []
@@ -360,7 +368,7 @@ def _at_bound(values: Any, dist: Distribution) -> str | None:
         return None
     where = " and ".join(f"{k} value(s) exactly at the bound {b:g}" for k, b in found)
     sigmas = max(abs(b - dist.mean) for _, b in found) / dist.std
-    return (f"{where} of {x.size} ({sigmas:.3g} σ from the mean), where the expected law puts no mass: an "
+    return (f"{where} of {total or x.size} ({sigmas:.3g} σ from the mean), where the expected law puts no mass: an "
             "inverse-CDF sampler (torch trunc_normal_) clamps a uniform draw of exactly 0 or 1 to the bound; "
             "an artefact of the sampler, not a wrong scale")
 
@@ -376,8 +384,6 @@ def refine(diagnosis: Diagnosis | None, verdict: Verdict, values: Any, *,
     if diagnosis is None:
         return None
     import dataclasses
-
-    import numpy as np
 
     from .auditing.exact import _as_numpy
 
