@@ -136,6 +136,9 @@ class _NoBar:
     def update(self, n: int = 1) -> None:
         pass
 
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -389,6 +392,7 @@ def _eager_rows(model: Any, ctx: _Ctx, progress: bool | None) -> list[AuditRow]:
                 rows.append(_tie_row(name, t, tname, ties[name], params[ties[name]], ctx.alpha))
             else:
                 owner[id(t)] = name
+                bar.set_postfix_str(name, refresh=False)  # the tensor being checked: big ones take a while
                 rows.append(_row(name, t, mod, _ancestors(mname, modules), ctx))
             bar.update(1)
     finally:
@@ -484,6 +488,7 @@ def _lazy_rows(model: Any, ctx: _Ctx, seed: int, progress: bool | None) -> list[
                                                f"{ctx.preset.name} preset does not re-initialise it (audit eagerly "
                                                "with lazy=False)")
                         else:
+                            bar.set_postfix_str(full, refresh=False)
                             row = _row(full, p, m, anc, ctx)
                             if row.verdict is not None:  # keep only the verdict, not the values it summarised
                                 row = dataclasses.replace(row, verdict=dataclasses.replace(row.verdict, summary=None))
