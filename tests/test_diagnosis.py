@@ -129,3 +129,69 @@ def test_diagnosis_is_recomputable_and_not_compared() -> None:
     w = rng(13).normal(0, math.sqrt(1 / FAN_IN), SHAPE)
     v = verifier.check(w, "he_normal")
     assert verifier.diagnose(v) == v.diagnosis
+
+
+# ---- what only the values tell, and the reading order (refine) -------------------------------------------
+def _audit_failure(module, rules=None):
+    torch = pytest.importorskip("torch")
+    from verifier.auditing import audit
+
+    report = audit(torch.nn.Sequential(module), {"0.bias": "skip", **(rules or {})})
+    (row,) = report.failed
+    return row
+
+
+def test_scale_comes_before_the_mean():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(256, 256)
+    with torch.no_grad():
+        lin.weight.normal_(0.0, 50 / (3 * 256) ** 0.5)
+    row = _audit_failure(lin, {"0.weight": "normal(std=0.036084)"})
+    diag = row.verdict.diagnosis
+    text = str(diag)
+    assert text.startswith("std ×50"), text
+    assert "mean shifted" in text and text.index("std ×") < text.index("mean shifted")
+    assert diag.short.startswith("std ×50")
+
+
+def test_he_normal_fan_out_is_named_not_a_sqrt3_coincidence():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(64, 128, 3)
+    torch.nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+    row = _audit_failure(conv)  # checked against torch's default kaiming_uniform(a=√5)
+    diag = row.verdict.diagnosis
+    assert "he_normal(mode='fan_out')" in diag.looks_like
+    assert str(diag).startswith("looks like") and diag.short.startswith("looks like")
+
+
+def test_isolated_value_at_a_truncation_bound_is_named():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(384, 384)
+    torch.nn.init.trunc_normal_(lin.weight, std=0.02)
+    with torch.no_grad():
+        lin.weight.view(-1)[123] = -2.0  # what uniform_ returning exactly -1 gives through the inverse CDF
+    row = _audit_failure(lin, {"0.weight": "trunc_normal(std=0.02)"})
+    diag = row.verdict.diagnosis
+    assert diag.at_bound is not None and "1 value(s) exactly at the bound -2" in diag.at_bound
+    assert "matches none of the usual bugs" not in str(diag)
+    assert diag.looks_like is None  # a normal(std=0.02) is the expected law here, not another scheme
+
+
+def test_refine_of_a_pass_is_none():
+    from verifier.diagnosis import refine
+
+    v = verifier.check(np.random.default_rng(0).normal(0, 0.02, 4096), "normal(std=0.02)")
+    assert refine(verifier.diagnose(v), v, np.zeros(3)) is None
+
+
+def test_value_at_a_truncation_bound_is_named_by_check_too():
+    rng = np.random.default_rng(0)
+    w = np.clip(rng.normal(0, 0.02, 100_000), -2, 2).astype(np.float32)
+    w[17] = -2.0
+    v = verifier.check(w, "trunc_normal(std=0.02)")
+    assert not v.passed
+    assert v.diagnosis.at_bound is not None and "1 value(s) exactly at the bound -2 of 100000" in v.diagnosis.at_bound
+    assert str(v.diagnosis).startswith("1 value(s) exactly at the bound -2")

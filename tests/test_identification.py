@@ -97,6 +97,31 @@ def test_one_dimensional_needs_fans_for_named_schemes() -> None:
     assert named.best.spec == "he_normal"
 
 
-def test_constant_tensor_is_an_error() -> None:
-    with pytest.raises(verifier.VerifierError):
-        verifier.identify(np.zeros((8, 8)))
+def test_constant_tensors_are_named() -> None:
+    for values, spec in ((np.zeros((8, 8)), "zeros"), (np.ones(64, dtype=np.float32), "ones"),
+                         (np.full(10, 0.25), "constant(0.25)")):
+        result = verifier.identify(values)
+        assert result.best.spec == spec and result.identified and result.constant
+        assert result.headline.startswith(f"constant: {spec}")
+    with pytest.raises(verifier.VerifierError, match="no finite value"):
+        verifier.identify(np.full(8, np.nan))
+
+
+def test_best_fitted_family_of_a_small_uniform_bias_is_uniform() -> None:
+    # no fans: every fitted family has std ratio 1, so the goodness of fit decides
+    wrong = 0
+    for seed in range(20):
+        result = verifier.identify(np.random.default_rng(seed).uniform(-0.1, 0.1, 256))
+        fitted = next(m for m in result.matches if m.fitted)
+        wrong += not fitted.spec.startswith("uniform")
+    assert wrong == 0
+
+
+def test_depth_scaled_std_is_named() -> None:
+    w = np.random.default_rng(0).normal(0, 0.02 / np.sqrt(2 * 12), (768, 768)).astype(np.float32)
+    result = verifier.identify(w)
+    assert result.best.spec == "normal(std=0.02/sqrt(2*12))"
+    assert "0.02/√(2·L) for L = 12" in result.headline
+    # a std between two depths is not forced onto one
+    w = np.random.default_rng(1).normal(0, 0.0213, (768, 768)).astype(np.float32)
+    assert not any("sqrt(2*" in m.spec for m in verifier.identify(w, top=50).matches)

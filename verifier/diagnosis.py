@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .theory.distributions import TRUNCATION_STD_FACTOR, Distribution, Normal, TruncatedNormal, Uniform
 from .theory.fans import compute_fans
@@ -37,7 +39,7 @@ from .theory.fans import compute_fans
 if TYPE_CHECKING:
     from .verdict import Verdict
 
-__all__ = ["Cause", "Diagnosis", "diagnose", "FAMILY_KURTOSIS", "TOLERANCE"]
+__all__ = ["Cause", "Diagnosis", "diagnose", "refine", "FAMILY_KURTOSIS", "TOLERANCE", "BOUND_ISOLATED"]
 
 TOLERANCE = 0.03
 """Relative distance between predicted and observed ratio accepted when the CI is wider than this."""
@@ -80,7 +82,16 @@ class Diagnosis:
     shape : a hint on the shape of the distribution (from the kurtosis), or ``None``.
     kurtosis : observed kurtosis ``m4/m2²``.
     expected_kurtosis : the expected distribution's kurtosis.
-    other : other findings (non-finite values, constant tensor, shifted mean, out of support).
+    other : other findings (non-finite values, constant tensor, padding row, shifted mean, out of
+        support).
+    looks_like : the known scheme the values match instead (from :func:`verifier.identify`, run by
+        :func:`refine` on the values), e.g. ``"he_normal(mode='fan_out', nonlinearity='relu')"``.
+    at_bound : isolated values exactly at a bound of the support (count, bound, likely cause).
+
+    Reading order (``str``): what makes the values unusable (non-finite, constant, structure),
+    the scheme they look like, values at a bound, the scale (largest effect first: a 50× std error
+    also moves the mean by many expected σ, so the scale comes before the mean), the mean, the
+    support, the shape.
     """
 
     std_ratio: float | None
@@ -90,30 +101,59 @@ class Diagnosis:
     kurtosis: float | None = None
     expected_kurtosis: float | None = None
     other: tuple[str, ...] = ()
+    looks_like: str | None = None
+    at_bound: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
         """Names of the likely bugs."""
         return tuple(c.name for c in self.causes)
 
+    def _split(self) -> tuple[list[str], list[str]]:
+        first = [o for o in self.other if not o.startswith(("mean shifted", "out of support"))]
+        later = [o for o in self.other if o.startswith(("mean shifted", "out of support"))]
+        return first, later
+
+    @property
+    def _scale_off(self) -> bool:
+        return self.std_ratio is not None and self.ci is not None and not self.ci[0] <= 1.0 <= self.ci[1]
+
     @property
     def short(self) -> str:
-        """One short phrase: the likely bug(s) or the shape hint."""
+        """One short phrase: the largest finding first."""
+        first, later = self._split()
+        if first:
+            return first[0]
+        if self.looks_like:
+            return f"looks like {self.looks_like}"
+        if self.at_bound:
+            return self.at_bound.split(":")[0]
         if self.causes:
             return " or ".join(self.names)
+        if self._scale_off:
+            return f"std ×{self.std_ratio:.4g}"
+        if later:
+            return later[0]
         if self.shape:
             return self.shape.split(";")[0]
-        return self.other[0] if self.other else "no usual bug explains it"
+        return "no usual bug explains it"
 
     def __str__(self) -> str:
-        parts: list[str] = list(self.other)
+        first, later = self._split()
+        parts: list[str] = list(first)
+        if self.looks_like:
+            parts.append(f"looks like {self.looks_like}")
+        if self.at_bound:
+            parts.append(self.at_bound)
         if self.causes:
             likely = "; or ".join(f"{c.name} ({c.explanation}, predicts ×{c.predicted:.4g})" for c in self.causes)
             parts.append(f"likely {likely}")
-        elif not self.other and self.std_ratio is not None and self.ci is not None \
-                and not self.ci[0] <= 1.0 <= self.ci[1]:
+        elif not first and not self.looks_like and not self.at_bound and self._scale_off:
             parts.append(f"std ×{self.std_ratio:.4g} matches none of the usual bugs (fans swapped, gain missing or "
                          "doubled, bound/std or variance/std mixed up, truncation correction, layout)")
+        elif self._scale_off:
+            parts.append(f"std ×{self.std_ratio:.4g}")
+        parts += later
         if self.shape:
             parts.append(self.shape)
         return "; ".join(parts) if parts else "no usual bug explains it"
@@ -251,6 +291,10 @@ def _other(verdict: Verdict) -> list[str]:
     support = verdict.check("support")
     if support is not None and support.passed is False:
         out.append(f"out of support: {support.detail}")
+    for name in ("padding_row", "tied"):
+        c = verdict.check(name)
+        if c is not None and c.passed is False:
+            out.insert(0, c.detail)
     return out
 
 
@@ -285,4 +329,102 @@ def diagnose(verdict: Verdict) -> Diagnosis | None:
             causes = _matches(_hypotheses(verdict), e.estimate, e.low, e.high)
     shape, kurt, expected_kurt = _shape_hint(verdict)
     other = tuple(o for o in _other(verdict) if not (causes and o.startswith("out of support")))
-    return Diagnosis(r, ci, tuple(causes), shape, kurt, expected_kurt, other)
+    s = verdict.summary
+    at_bound = None
+    if s is not None and s.sorted_values is not None and s.sorted_values.size:
+        x = s.sorted_values  # the exact path keeps the values: the ends are enough
+        at_bound = _at_bound(np.concatenate([x[:BOUND_ISOLATED + 1], x[-BOUND_ISOLATED - 1:]])
+                             if x.size > 2 * BOUND_ISOLATED + 2 else x, verdict.distribution, total=s.n)
+    return Diagnosis(r, ci, tuple(causes), shape, kurt, expected_kurt, other, at_bound=at_bound)
+
+
+#: At most this many values exactly at a bound are read as isolated sampler artefacts.
+BOUND_ISOLATED = 16
+
+
+def _at_bound(values: Any, dist: Distribution, *, total: int | None = None) -> str | None:
+    """Isolated values exactly at a finite bound of ``dist``'s support (count, bound, likely cause).
+
+    ``values`` may be only the smallest and largest values (``total`` is then the sample size)."""
+    low, high = dist.support
+    x = np.asarray(values).reshape(-1)
+    found = []
+    for bound in (low, high):
+        if not math.isfinite(bound):
+            continue
+        at = int(np.count_nonzero(x == np.asarray(bound, dtype=x.dtype)))
+        if 0 < at <= BOUND_ISOLATED:
+            found.append((at, float(np.asarray(bound, dtype=x.dtype))))
+    if not found:
+        return None
+    where = " and ".join(f"{k} value(s) exactly at the bound {b:g}" for k, b in found)
+    sigmas = max(abs(b - dist.mean) for _, b in found) / dist.std
+    return (f"{where} of {total or x.size} ({sigmas:.3g} σ from the mean), where the expected law puts no mass: an "
+            "inverse-CDF sampler (torch trunc_normal_) clamps a uniform draw of exactly 0 or 1 to the bound; "
+            "an artefact of the sampler, not a wrong scale")
+
+
+def refine(diagnosis: Diagnosis | None, verdict: Verdict, values: Any, *,
+           identify_max: int = 1 << 22) -> Diagnosis | None:
+    """Add what only the values tell: the known scheme they match (:func:`verifier.identify`), and
+    isolated values exactly at a bound of the support.
+
+    ``values`` is the checked tensor or array (torch, numpy). ``identify_max`` bounds the
+    identification's cost (larger tensors are identified on a fixed-stride subsample).
+    """
+    if diagnosis is None:
+        return None
+    import dataclasses
+
+    from .stats.exact import as_float64
+
+    x = as_float64(values).reshape(-1)
+    finite = x[np.isfinite(x)] if x.dtype.kind == "f" else x
+    at_bound = _at_bound(finite, verdict.distribution) if finite.size else None
+    looks = None
+    degenerate = verdict.check("degenerate")
+    if finite.size >= 2 and not (degenerate is not None and degenerate.passed is False):
+        looks = _looks_like(finite, verdict, identify_max)
+    return dataclasses.replace(diagnosis, looks_like=looks, at_bound=at_bound)
+
+
+def _looks_like(x: Any, verdict: Verdict, identify_max: int) -> str | None:
+    from .errors import VerifierError
+    from .identification import identify
+
+    shape = verdict.sample.shape
+    fans = verdict.sample.fans
+    sample = x if x.size <= identify_max else x[:: math.ceil(x.size / identify_max)]
+    fan_in = int(fans.fan_in) if fans is not None else None
+    fan_out = int(fans.fan_out) if fans is not None else None
+    try:
+        arr = sample.reshape(shape) if sample.size == math.prod(shape) else sample
+        result = identify(arr, layout=verdict.sample.layout or "torch", top=3, fan_in=fan_in, fan_out=fan_out)
+    except (VerifierError, ValueError):
+        return None
+    if not result.identified or result.constant:
+        return None
+    best = result.best
+    expected = verdict.distribution
+    if _same_law(best.distribution, expected):
+        return None
+    also = [e for e in best.equivalents if "(" in e or e != best.spec][:2]
+    same = f", the same law as {' and '.join(also)} for this shape" if also else ""
+    return f"{best.label} = {best.distribution} ({best.description}{same})"
+
+
+def _same_law(a: Distribution, b: Distribution) -> bool:
+    """Whether two laws are the same for diagnosis: equal mean and std (to 0.1 %) and the same family,
+    a normal and a normal truncated 6σ or more from its mean counting as one."""
+    if not (math.isclose(a.std, b.std, rel_tol=1e-3) and abs(a.mean - b.mean) <= 1e-3 * b.std):
+        return False
+    if type(a) is type(b):
+        return True
+
+    def normal_like(d: Distribution) -> bool:
+        if isinstance(d, Normal):
+            return True
+        lo, hi = d.support
+        return isinstance(d, TruncatedNormal) and min(d.mean - lo, hi - d.mean) >= 6 * d.std
+
+    return normal_like(a) and normal_like(b)

@@ -11,10 +11,17 @@ or the bit-pattern histogram for float16/bfloat16, plus the moments) and ranks t
 * the normal, uniform and truncated-normal families fitted to the data (``normal(std=0.0213)
   (fitted)``).
 
+* a depth-scaled std ``s/√(2·L)`` (GPT-2/Megatron residual projections, ``s`` = 0.02) for the one
+  integer ``L`` whose std fits, when no neighbouring ``L`` fits as well.
+
 Ranking: first the shape of the distribution — the KS distance of the standardized values to each
 family (uniform, normal, normal truncated at ±2σ); a family is acceptable when its distance is
 within the 1 % KS critical value of the best family's — then ``|log(std ratio)|``. Named candidates
-whose std-ratio CI holds 1 come first, then the fitted families, then the rest.
+whose std-ratio CI holds 1 come first, then the fitted families ordered by that KS distance (the
+goodness of fit breaks the tie: every fitted family has std ratio 1 by construction), then the rest.
+
+A constant tensor (every finite value equal) is named, not refused: ``zeros``, ``ones`` or
+``constant(c)`` (LayerNorm weights, biases).
 """
 
 from __future__ import annotations
@@ -267,9 +274,16 @@ class Identification:
         return not b.fitted and b.consistent
 
     @property
+    def constant(self) -> bool:
+        """Whether every finite value is equal (the best match is ``zeros``/``ones``/``constant(c)``)."""
+        return not self.family_ks and self.best.std_ratio_ci == (1.0, 1.0) and self.best.ks_statistic == 0.0
+
+    @property
     def headline(self) -> str:
         """One line: ``matches kaiming_uniform(a=√5) = U(±1/√fan_in), ...; std ratio 1.000 ± 0.004``."""
         b = self.best
+        if self.constant:
+            return f"constant: {b.label}, {b.description} ({self.n:,} values)"
         half = (b.std_ratio_ci[1] - b.std_ratio_ci[0]) / 2
         ratio = f"std ratio {b.std_ratio:.3f} ± {half:.3f}"
         if self.identified:
@@ -298,9 +312,12 @@ class Identification:
             for i, m in enumerate(self.matches, 1)
         ]
         shape_fit = ", ".join(f"{k} {v:.4f}" for k, v in self.family_ks.items())
+        head = [f"{self.source}: shape {shape}, {self.dtype}, n={self.n:,}, {self.layout} layout{fans}",
+                f"  {self.headline}"]
+        if self.constant:
+            return "\n".join(head)
         return "\n".join([
-            f"{self.source}: shape {shape}, {self.dtype}, n={self.n:,}, {self.layout} layout{fans}",
-            f"  {self.headline}",
+            *head,
             f"  shape fit (KS of standardized values): {shape_fit}; kurtosis {self.kurtosis:.3f}",
             tabulate(rows, headers=("#", "candidate", "distribution", "std ratio (99% CI)", "KS D", "p", "what"),
                      disable_numparse=True),
@@ -360,11 +377,12 @@ def identify(
     lay = canonical_layout(layout)
     data = _read(sample)
     m = data.moments
-    if m.n < 2 or m.m2 <= 0:
+    if m.n == 0:
         from .errors import SourceError
 
-        raise SourceError(f"{sample.source}: {m.n} finite value(s), all equal: nothing to identify "
-                          "(a constant tensor matches no initializer)")
+        raise SourceError(f"{sample.source}: no finite value: nothing to identify")
+    if m.m2 <= 0 or data.values[0] == data.values[-1]:
+        return _constant(sample, lay, data)
     n = m.n
     sd = math.sqrt(m.m2 / n)
     kurt = n * m.m4 / m.m2**2
@@ -403,6 +421,7 @@ def identify(
          "fitted normal truncated at ±2σ"),
     ):
         specs.append((text, parse_spec(text), what, True))
+    specs += _depth_scaled(m, kurt)
 
     seen: dict[tuple[Any, ...], int] = {}
     matches: list[Match] = []
@@ -426,8 +445,8 @@ def identify(
         order, mt = item
         shape_ok = mt.shape_ks <= best_family + crit
         tier = 0 if (shape_ok and mt.consistent and not mt.fitted) else 1 if (shape_ok and mt.fitted) else 2
-        return (tier, 0.0 if shape_ok else mt.shape_ks, round(abs(math.log(mt.std_ratio)), 6) if mt.std_ratio > 0
-                else math.inf, order)
+        fit = mt.shape_ks if tier == 1 or not shape_ok else 0.0  # fitted families: goodness of fit decides
+        return (tier, fit, round(abs(math.log(mt.std_ratio)), 6) if mt.std_ratio > 0 else math.inf, order)
 
     ranked = [mt for _, mt in sorted(enumerate(matches), key=rank)][: max(1, int(top))]
     kept = []
@@ -436,6 +455,46 @@ def identify(
         kept.append(Match(**{**mt.__dict__, "ks_statistic": d, "ks_pvalue": gof.ks_pvalue(d, n)}))
     return Identification(sample.source, tuple(sample.shape), sample.dtype, n, lay, fans, tuple(kept),
                           family_ks, kurt)
+
+
+#: Base stds tried for a depth-scaled ``s/√(2·L)`` (the GPT-2/BERT ``initializer_range``).
+DEPTH_BASES = (0.02,)
+DEPTH_MAX = 1024
+
+
+def _depth_scaled(m: Moments, kurt: float) -> list[tuple[str, Spec, str, bool]]:
+    """``normal(std=s/sqrt(2*L))`` for the one depth ``L`` whose std fits (none when ``L ± 1`` fit too)."""
+    out = []
+    sd = math.sqrt(m.sum_sq_about(0.0) / m.n)
+    for s in DEPTH_BASES:
+        if sd <= 0 or sd >= s:
+            continue
+        depth = round((s / sd) ** 2 / 2)
+        if not 1 <= depth <= DEPTH_MAX:
+            continue
+        fits = [L for L in (depth - 1, depth, depth + 1)
+                if L >= 1 and _ratio(m, kurt, Normal(0.0, s / math.sqrt(2 * L)))[2]]
+        if fits != [depth]:
+            continue
+        text = f"normal(std={s:g}/sqrt(2*{depth}))"
+        out.append((text, parse_spec(text),
+                    f"std = {s:g}/√(2·L) for L = {depth}: a depth-scaled residual projection (GPT-2 c_proj with "
+                    f"n_layer = {depth}, Megatron output layers)", False))
+    return out
+
+
+def _constant(sample: Any, lay: str, data: _Data) -> Identification:
+    """Every finite value equal: name the constant (``zeros``, ``ones``, ``constant(c)``)."""
+    from .theory.exact import ConstantSpec as ExactSpec
+    from .theory.exact import PointMass
+
+    c = float(data.values[0])
+    spec = str(ExactSpec(c))
+    what = {"zeros": "all zero (biases, zero-initialised residual branches)",
+            "ones": "all one (norm weights, BatchNorm/LayerNorm/RMSNorm)"}.get(spec, f"every value equals {c:g}")
+    match = Match(spec, PointMass(c), 1.0, (1.0, 1.0), 0.0, 1.0, what, 0.0, False, (), True)
+    return Identification(sample.source, tuple(sample.shape), sample.dtype, data.n, lay, None, (match,), {},
+                          math.nan)
 
 
 def _standardize(dist: Distribution) -> Distribution:

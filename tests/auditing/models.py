@@ -54,3 +54,18 @@ def conv_net() -> nn.Module:
 
 def attention_net() -> nn.Module:
     return nn.Sequential(nn.Linear(64, 64), nn.MultiheadAttention(64, 4), nn.LayerNorm(64))
+
+
+class PostInitNet(nn.Module):
+    """A model whose ``__init__`` re-initialises its children after building them (like torchvision's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(8, 16, 3), nn.ReLU(), nn.Conv2d(16, 16, 3))
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+
+def post_init_net() -> nn.Module:
+    return PostInitNet()

@@ -90,3 +90,31 @@ def test_factory_seed_is_reproducible_and_does_not_touch_global_rng():
     assert torch.equal(before, after)  # the audit forked the RNG
     b = audit(small_net, seed=5, lazy=False)
     assert [r.pvalue for r in a.rows] == [r.pvalue for r in b.rows]
+
+
+def test_a_root_owning_a_parameter_is_not_materialised_whole(monkeypatch):
+    class Root(nn.Module):  # like a ViT owning its class token
+        def __init__(self):
+            super().__init__()
+            self.token = nn.Parameter(torch.zeros(1, 64))
+            self.body = nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 64))
+
+    built = []
+
+    def factory():
+        built.append(Root())
+        return built[-1]
+
+    seen = []
+    original = audit_model._check_tensor
+
+    def spy(name, tensor, exp, **kw):
+        seen.append((name, _materialised(built[-1])))
+        return original(name, tensor, exp, **kw)
+
+    monkeypatch.setattr(audit_model, "_check_tensor", spy)
+    report = audit(factory, lazy=True)
+    assert report.row("body.0.weight").status == "pass"
+    assert "does not re-initialise it" in report.row("token").reason
+    for name, live in seen:
+        assert live == {name.rsplit(".", 1)[0]}, (name, live)

@@ -107,7 +107,7 @@ def test_rules_file_order_types_and_settings(tmp_path):
 
 
 def test_fan_error_is_reported_not_raised():
-    report = audit({"b": torch.rand(64) - 0.5}, {"b": "he_uniform"})
+    report = audit({"b": torch.rand(64) - 0.5, "w": torch.rand(8, 8)}, {"b": "he_uniform", "w": "uniform"})
     assert "fans are undefined" in report.row("b").reason
     report = audit({"b": torch.rand(64) - 0.5}, {"b": {"spec": "he_uniform", "fan_in": 3, "fan_out": 3}})
     assert report.row("b").checked

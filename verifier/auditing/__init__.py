@@ -6,7 +6,8 @@ True
 
 :func:`audit` walks a module, a factory (optionally module by module on the meta device) or a
 state dict; :class:`AuditReport` holds one row per tensor and the model-level decision (Holm or
-Benjamini–Hochberg across tensors). Rules: :mod:`verifier.auditing.rules`; built-in torch
+Benjamini–Hochberg across tensors). Rules: :mod:`verifier.auditing.rules`; library presets
+(torch, transformers, torchvision, timm): :mod:`verifier.auditing.presets`; built-in torch
 defaults: :mod:`verifier.auditing.defaults`. ``import verifier.auditing`` does not import torch.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from .defaults import Expectation, default_expectation
 from .exact import ExactSpec, PointMass
-from .model import AUTO_LAZY_BYTES, audit
+from .model import AUTO_LAZY_BYTES, NothingCheckedError, audit
 from .report import CORRECTIONS, AuditReport, AuditRow
 from .rules import Rule, RuleSet, Skip, as_rules, load_rules
 
@@ -33,4 +34,5 @@ __all__ = [
     "default_expectation",
     "CORRECTIONS",
     "AUTO_LAZY_BYTES",
+    "NothingCheckedError",
 ]

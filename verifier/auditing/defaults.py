@@ -44,7 +44,7 @@ from verifier.theory.specs import he_uniform, normal, uniform, xavier_normal, xa
 
 from .exact import ExactSpec
 
-__all__ = ["Expectation", "default_expectation", "post_reset", "TORCH_DEFAULT_SPEC"]
+__all__ = ["Expectation", "default_expectation", "post_reset", "padding_rows", "TORCH_DEFAULT_SPEC"]
 
 #: ``kaiming_uniform_(a=√5)``: the torch default of Linear and Conv weights, ``U(±1/√fan_in)``.
 TORCH_DEFAULT_SPEC = he_uniform(a=math.sqrt(5))
@@ -67,6 +67,7 @@ class Expectation:
     zero_rows : rows that must be exactly zero and are left out of the statistical checks
         (``Embedding.padding_idx``).
     label : how the report names the expectation (default ``str(spec)``).
+    tolerance : practical tolerance for this tensor (a rule's ``tolerance``), or ``None``.
     """
 
     spec: Any
@@ -78,6 +79,7 @@ class Expectation:
     note: str = ""
     zero_rows: tuple[int, ...] = ()
     label: str = ""
+    tolerance: Any = None
 
 
 def _nn() -> Any:
@@ -112,6 +114,15 @@ def _bias_uniform(fan_in: int) -> Any:
 def _under_transformer(ancestors: list[tuple[str, Any]]) -> bool:
     nn = _nn()
     return any(isinstance(m, nn.Transformer) for _, m in ancestors)
+
+
+def padding_rows(module: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The ``padding_idx`` row of an ``Embedding``/``EmbeddingBag`` weight (must be exactly zero)."""
+    nn = _nn()
+    if not isinstance(module, (nn.Embedding, nn.EmbeddingBag)) or not shape:
+        return ()
+    pad = getattr(module, "padding_idx", None)
+    return (pad % shape[0],) if pad is not None else ()
 
 
 def default_expectation(
@@ -212,8 +223,7 @@ def default_expectation(
 
     if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
         if local == "weight":
-            pad = getattr(module, "padding_idx", None)
-            rows = (pad % shape[0],) if pad is not None and shape else ()
+            rows = padding_rows(module, shape)
             return Expectation(
                 normal(0.0, 1.0), f"torch default: {tname}.weight", zero_rows=rows,
                 note=f"padding_idx row {rows[0]} must be exactly zero; it is left out of the N(0, 1) checks"

@@ -8,8 +8,11 @@ Three ways in:
   module by module (``lazy=True``; chosen automatically when the parameters would take more
   than :data:`AUTO_LAZY_BYTES`): the model is built on the ``meta`` device, then each module
   that owns parameters is materialised on the CPU (``to_empty(recurse=False)``), re-initialised
-  by its own ``reset_parameters()``, checked and freed again, so at most one module's
-  parameters exist at a time;
+  by its own ``reset_parameters()`` and the preset's replay of the library's post-construction
+  init (``_init_weights`` for transformers, the architecture's init loop for torchvision/timm),
+  checked and freed again, so at most one module's parameters exist at a time. An automatic lazy
+  audit is refused (one line, naming the source line) when the model's own ``__init__``
+  initialises parameters in a way no preset replays; ``lazy=True`` audits anyway and notes it;
 * a state dict (a mapping, a ``.safetensors`` file read tensor by tensor, or a ``.pt`` file read
   with ``torch.load(weights_only=True)``): no module types, so rules by name are required.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +36,22 @@ from verifier.stats.checks import CheckResult
 from verifier.stats.decision import validate_alpha
 from verifier.theory.fans import compute_fans
 from verifier.pipeline import evaluate
-from verifier.verdict import Verdict, decide
+from verifier.verdict import SampleInfo, Verdict, decide
 
-from .defaults import Expectation, default_expectation, post_reset
-from .report import AuditReport, AuditRow, canonical_correction
-from .rules import RuleSet, Skip, as_rules
+from verifier.stats.tolerance import Tolerance, as_tolerance
 
-__all__ = ["audit", "AUTO_LAZY_BYTES", "STATE_DICT_SUFFIXES"]
+from .defaults import Expectation, padding_rows
+from .exact import ExactSpec
+from .presets import Preset, resolve_preset
+from .report import AuditReport, AuditRow, RuleUsage, canonical_correction
+from .rules import Rule, RuleSet, Skip, as_rules
+
+__all__ = ["audit", "AUTO_LAZY_BYTES", "STATE_DICT_SUFFIXES", "NothingCheckedError"]
+
+
+class NothingCheckedError(SourceError):
+    """An audit in which no tensor was checked: never a pass (exit 2 on the CLI)."""
+
 
 #: A factory whose parameters would take more than this many bytes is audited lazily.
 AUTO_LAZY_BYTES = 1 << 30
@@ -125,6 +138,9 @@ class _NoBar:
     def update(self, n: int = 1) -> None:
         pass
 
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -189,9 +205,14 @@ def _drop_rows(t: Any, rows: tuple[int, ...]) -> Any:
     return np.asarray(t)[keep]
 
 
-def _check_tensor(name: str, tensor: Any, exp: Expectation, *, module_type: str, alpha: float) -> AuditRow:
-    """Check one tensor against its expectation (the only place values are read)."""
+def _check_tensor(name: str, tensor: Any, exp: Expectation, *, module_type: str, alpha: float,
+                  tolerance: Tolerance | None = None) -> AuditRow:
+    """Check one tensor against its expectation (the only place values are read); a failed tensor's
+    diagnosis is refined from its values (the scheme they match, values at a bound)."""
+    import dataclasses
+
     spec = exp.spec
+    tolerance = exp.tolerance if exp.tolerance is not None else tolerance
     shape = _shape(tensor)
     extra = dict(expected=exp.label or str(spec), rule=exp.rule, note=exp.note, true_fans=exp.true_fans)
     fans = None
@@ -206,9 +227,13 @@ def _check_tensor(name: str, tensor: Any, exp: Expectation, *, module_type: str,
         verdict = evaluate(from_values(values), spec, layout=exp.layout,
                            fan_in=fans.fan_in if fans is not None else exp.fan_in,
                            fan_out=fans.fan_out if fans is not None else exp.fan_out,
-                           alpha=alpha, label=f"{name} ({module_type})")
+                           alpha=alpha, tolerance=tolerance, label=f"{name} ({module_type})")
         if exp.zero_rows:
             verdict = _with_zero_rows(verdict, tensor, exp.zero_rows, alpha)
+        if not verdict.passed and verdict.diagnosis is not None:
+            from verifier.diagnosis import refine
+
+            verdict = dataclasses.replace(verdict, diagnosis=refine(verdict.diagnosis, verdict, values))
     except (SpecError, FanError, SourceError) as exc:
         return _not_checked(name, module_type, tensor, f"{exc}", **extra)
     return AuditRow(name, module_type, shape, verdict.sample.dtype, "checked", verdict=verdict, fans=fans, **extra)
@@ -224,35 +249,99 @@ def _with_zero_rows(verdict: Verdict, tensor: Any, rows: tuple[int, ...], alpha:
               ("all zero" if not bad else f"has {bad} non-zero value(s)"))
     check = CheckResult("padding_row", float(bad), 0.0 if bad else 1.0, detail)
     checks = decide(verdict.checks + (check,), alpha, verdict.summary.n if verdict.summary is not None else None)
-    return dataclasses.replace(verdict, checks=checks, passed=all(c.passed for c in checks))
+    passed = all(c.passed or bool(c.within_tolerance) for c in checks)
+    out = dataclasses.replace(verdict, checks=checks, passed=passed)
+    if not passed and out.summary is not None:
+        from verifier.diagnosis import diagnose
+
+        out = dataclasses.replace(out, diagnosis=diagnose(out))
+    return out
 
 
 # ---- expectations --------------------------------------------------------------------------
+@dataclass
+class _Ctx:
+    """What every row needs: the rules, the preset, the level, and a record of which rules won."""
+
+    ruleset: RuleSet
+    preset: Preset
+    alpha: float
+    tolerance: Tolerance | None
+    matched: dict[int, list[str]] = field(default_factory=dict)  # rule index → tensors it decided
+    shadowed: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # index → (tensor, winner)
+
+    def usage(self) -> RuleUsage:
+        rules = self.ruleset.rules
+        unmatched = tuple(r.label for i, r in enumerate(rules) if i not in self.matched and i not in self.shadowed)
+        shadowed = tuple(
+            (r.label, self.shadowed[i][0][1], len(self.shadowed[i]))
+            for i, r in enumerate(rules) if i in self.shadowed and i not in self.matched
+        )
+        return RuleUsage(len(rules), unmatched, shadowed)
+
+
 def _expectation(name: str, shape: tuple[int, ...], module: Any, ancestors: list[tuple[str, Any]],
-                 ruleset: RuleSet, use_defaults: bool) -> Expectation | str:
-    rule = ruleset.match(name, module)
-    if rule is not None:
-        if isinstance(rule.resolved, Skip):
-            why = f": {rule.resolved.reason}" if rule.resolved.reason else ""
-            return f"skipped by rule {rule.label}{why}"
-        return Expectation(rule.resolved, rule.label, fan_in=rule.fan_in, fan_out=rule.fan_out, layout=rule.layout)
+                 ctx: _Ctx) -> Expectation | str:
+    hits = ctx.ruleset.matches(name, module)
+    if hits:
+        rules = ctx.ruleset.rules
+        win = hits[0]
+        index = {id(r): i for i, r in enumerate(rules)}
+        ctx.matched.setdefault(index[id(win)], []).append(name)
+        for other in hits[1:]:
+            ctx.shadowed.setdefault(index[id(other)], []).append((name, win.label))
+        return _rule_expectation(win, shape, module)
     if module is None:
         return "no rule matches this name (a state dict has no module types; add a [rules] entry)"
-    if not use_defaults:
-        return f"no rule for {type(module).__name__}.{name.rsplit('.', 1)[-1]} (built-in defaults are off)"
-    return default_expectation(name, shape, module, ancestors)
+    exp = ctx.preset.expectation(name, shape, module, ancestors)
+    if exp is None and ctx.preset.name not in ("torch", "none"):
+        from .defaults import default_expectation
+
+        exp = default_expectation(name, shape, module, ancestors)
+    if exp is None:
+        return f"no rule for {type(module).__name__}.{name.rsplit('.', 1)[-1]} (preset 'none': only your rules apply)"
+    return exp
 
 
-def _row(name: str, t: Any, module: Any, ancestors: list[tuple[str, Any]], ruleset: RuleSet, use_defaults: bool,
-         alpha: float) -> AuditRow:
+def _rule_expectation(rule: Rule, shape: tuple[int, ...], module: Any) -> Expectation | str:
+    """A user rule's expectation, keeping the structural checks (padding rows) that hold whatever the
+    distribution: a rule on an ``Embedding`` still requires its ``padding_idx`` row to be zero."""
+    spec = rule.resolved
+    if isinstance(spec, Skip):
+        why = f": {spec.reason}" if spec.reason else ""
+        return f"skipped by rule {rule.label}{why}"
+    rows = padding_rows(module, shape) if module is not None and not isinstance(spec, ExactSpec) else ()
+    note = f"padding_idx row {rows[0]} must be exactly zero (kept under your rule)" if rows else ""
+    return Expectation(spec, rule.label, fan_in=rule.fan_in, fan_out=rule.fan_out, layout=rule.layout,
+                       zero_rows=rows, note=note, tolerance=rule.tolerance)
+
+
+def _row(name: str, t: Any, module: Any, ancestors: list[tuple[str, Any]], ctx: _Ctx) -> AuditRow:
     module_type = type(module).__name__ if module is not None else "—"
     reason = _precheck(t)
     if reason is not None:
         return _not_checked(name, module_type, t, reason)
-    exp = _expectation(name, _shape(t), module, ancestors, ruleset, use_defaults)
+    exp = _expectation(name, _shape(t), module, ancestors, ctx)
     if isinstance(exp, str):
         return _not_checked(name, module_type, t, exp)
-    return _check_tensor(name, t, exp, module_type=module_type, alpha=alpha)
+    return _check_tensor(name, t, exp, module_type=module_type, alpha=ctx.alpha, tolerance=ctx.tolerance)
+
+
+def _tie_row(name: str, t: Any, module_type: str, source: str, src: Any, alpha: float) -> AuditRow:
+    """``name`` should be the same tensor as ``source`` (a declared tie) but is a separate one."""
+    import torch
+
+    equal = (src is not None and src.device.type != "meta" and t.device.type != "meta"
+             and tuple(src.shape) == tuple(t.shape) and bool(torch.equal(src.detach(), t.detach())))
+    detail = (f"declared tied to {source} but a separate tensor"
+              + (" with equal values" if equal else " with different values"))
+    check = CheckResult("tied", 0.0 if equal else 1.0, 1.0 if equal else 0.0, detail, passed=equal)
+    info = SampleInfo(source=f"{name} ({module_type})", shape=_shape(t), dtype=_dtype_name(t), n=int(t.numel()))
+    verdict = Verdict(passed=equal, checks=(check,), expected=f"tied to {source}", distribution=None,
+                      sample=info, alpha=alpha, detectable=(0.0, 0.0))
+    return AuditRow(name, module_type, _shape(t), _dtype_name(t), "checked", verdict=verdict,
+                    expected=f"same tensor as {source}", rule="preset: tied weights",
+                    note="" if equal else "the config declares this weight tied; tie_weights() was not applied")
 
 
 def _ancestors(mname: str, modules: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -277,8 +366,10 @@ def _entries(model: Any) -> Iterator[tuple[str, str, Any, str, Any]]:
 
 
 # ---- the three walks -----------------------------------------------------------------------
-def _eager_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, progress: bool | None) -> list[AuditRow]:
+def _eager_rows(model: Any, ctx: _Ctx, progress: bool | None) -> list[AuditRow]:
     modules = dict(model.named_modules())
+    ties = dict(ctx.preset.ties())
+    params = dict(model.named_parameters(remove_duplicate=False))
     entries = list(_entries(model))
     owner: dict[int, str] = {}
     rows = []
@@ -290,9 +381,13 @@ def _eager_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, 
                 rows.append(_not_checked(name, tname, t, _BUFFER_REASON))
             elif id(t) in owner:
                 rows.append(_not_checked(name, tname, t, f"same tensor as {owner[id(t)]} (tied; checked there)"))
+            elif name in ties and ties[name] in params:
+                owner[id(t)] = name
+                rows.append(_tie_row(name, t, tname, ties[name], params[ties[name]], ctx.alpha))
             else:
                 owner[id(t)] = name
-                rows.append(_row(name, t, mod, _ancestors(mname, modules), ruleset, use_defaults, alpha))
+                bar.set_postfix_str(name, refresh=False)  # the tensor being checked: big ones take a while
+                rows.append(_row(name, t, mod, _ancestors(mname, modules), ctx))
             bar.update(1)
     finally:
         bar.close()
@@ -307,8 +402,7 @@ def _reset_method(mod: Any) -> Callable[[], Any] | None:
     return None
 
 
-def _lazy_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, seed: int,
-               progress: bool | None) -> list[AuditRow]:
+def _lazy_rows(model: Any, ctx: _Ctx, seed: int, progress: bool | None) -> list[AuditRow]:
     """Module by module: materialise, re-initialise, check, free (see the module docstring)."""
     import dataclasses
 
@@ -324,10 +418,14 @@ def _lazy_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, s
             else:
                 owner[id(t)] = name
     rows: dict[str, AuditRow] = {}
+    ties = dict(ctx.preset.ties())
     bar = _bar(len(entries), progress, "audit (lazy)")
     for kind, name, t, _mname, mod in entries:
         if kind == "buffer":
             rows[name] = _not_checked(name, type(mod).__name__, t, _BUFFER_REASON)
+            bar.update(1)
+        elif kind == "parameter" and name in ties and name not in tied:
+            rows[name] = _tie_row(name, t, type(mod).__name__, ties[name], None, ctx.alpha)
             bar.update(1)
         elif name in tied:
             rows[name] = _not_checked(name, type(mod).__name__, t, f"same tensor as {tied[name]} (tied; checked there)")
@@ -345,15 +443,11 @@ def _lazy_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, s
                     continue
                 reset = _reset_method(mod)
                 tname = type(mod).__name__
-                if reset is None:
-                    for n in own:
-                        rows[n] = _not_checked(n, tname, dict(mod.named_parameters(recurse=False))[n.rsplit(".", 1)[-1]],
-                                               f"lazy audit: {tname} has no reset_parameters() to re-initialise its "
-                                               "parameters on their own (audit eagerly with lazy=False)")
-                        bar.update(1)
-                    continue
                 unit = list(mod.named_modules(prefix=mname))
-                grouped = any(True for _, m in unit[1:] for _ in m.parameters(recurse=False))
+                # a module whose own reset_parameters() also sets its children's tensors (MultiheadAttention
+                # re-sets out_proj.bias) is materialised with them; one without a reset method (a model root
+                # owning a class token) alone, so a big model is never materialised whole
+                grouped = reset is not None and any(True for _, m in unit[1:] for _ in m.parameters(recurse=False))
                 if not grouped:
                     unit = unit[:1]
                 for n, _ in unit:
@@ -361,26 +455,35 @@ def _lazy_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, s
                 ancestors = _ancestors(mname, modules)
                 mod.to_empty(device="cpu", recurse=grouped)
                 failure = None
+                step = f"{tname}.{reset.__name__}()" if reset is not None else f"the {ctx.preset.name} preset's replay"
                 try:
                     with torch.no_grad():
                         for _, m in reversed(unit[1:]):  # children first, as in construction
                             r = _reset_method(m)
                             if r is not None:
                                 r()
-                        reset()
-                    post_reset(mod, ancestors + [(mname, mod)])
+                        if reset is not None:
+                            reset()
+                    ctx.preset.replay(unit, ancestors)
                 except Exception as exc:  # a reset that cannot run standalone
-                    failure = f"lazy audit: {tname}.{reset.__name__}() failed: {type(exc).__name__}: {_one_line(exc)}"
+                    failure = f"lazy audit: {step} failed: {type(exc).__name__}: {_one_line(exc)}"
                 for n, m in unit:
                     anc = _ancestors(n, modules)
+                    has_reset = _reset_method(m) is not None
                     for pname, p in m.named_parameters(recurse=False):
                         full = f"{n}.{pname}" if n else pname
                         if full in rows:
                             continue
                         if failure is not None:
                             row = _not_checked(full, type(m).__name__, p, failure)
+                        elif not has_reset and not ctx.preset.replayed(full, _shape(p), m, anc):
+                            row = _not_checked(full, type(m).__name__, p,
+                                               f"lazy audit: {type(m).__name__} has no reset_parameters() and the "
+                                               f"{ctx.preset.name} preset does not re-initialise it (audit eagerly "
+                                               "with lazy=False)")
                         else:
-                            row = _row(full, p, m, anc, ruleset, use_defaults, alpha)
+                            bar.set_postfix_str(full, refresh=False)
+                            row = _row(full, p, m, anc, ctx)
                             if row.verdict is not None:  # keep only the verdict, not the values it summarised
                                 row = dataclasses.replace(row, verdict=dataclasses.replace(row.verdict, summary=None))
                         rows[full] = row
@@ -417,13 +520,13 @@ def _is_tensorish(v: Any) -> bool:
     return hasattr(v, "shape") and hasattr(v, "dtype")
 
 
-def _state_dict_rows(items: Iterator[tuple[str, Any]], total: int, ruleset: RuleSet, alpha: float,
+def _state_dict_rows(items: Iterator[tuple[str, Any]], total: int, ctx: _Ctx,
                      progress: bool | None) -> list[AuditRow]:
     rows = []
     bar = _bar(total, progress, "audit")
     try:
         for name, t in items:
-            rows.append(_row(str(name), t, None, [], ruleset, False, alpha))
+            rows.append(_row(str(name), t, None, [], ctx))
             bar.update(1)
     finally:
         bar.close()
@@ -447,14 +550,17 @@ def audit(
     model: Any,
     rules: Any = None,
     *,
+    preset: str | None = "auto",
     alpha: float | None = None,
     correction: str | None = None,
+    tolerance: Tolerance | float | None = None,
+    strict: bool | None = None,
     seed: int = 0,
     lazy: bool | None = None,
     defaults: bool = True,
     progress: bool | None = None,
 ) -> AuditReport:
-    """Audit every tensor of a model against the rules and torch's defaults.
+    """Audit every tensor of a model against the rules, the library's preset and torch's defaults.
 
     Parameters
     ----------
@@ -464,33 +570,46 @@ def audit(
         (a mapping of name → tensor, or a ``.safetensors``/``.pt`` file; needs ``rules`` by name);
         or an import string naming any of these (``"pkg.mod:build_model"``, ``"path/to/file.py:net"``).
     rules : TOML path, dict, list of Rule, optional
-        User rules, tried in order before the built-in torch defaults; the first match wins
-        (see :mod:`verifier.auditing.rules`).
+        User rules, tried in order before the preset; the first match wins (see
+        :mod:`verifier.auditing.rules`). Their specs may use the preset's config names
+        (``"normal(std=initializer_range/sqrt(2*n_layer))"``).
+    preset : ``'auto'`` (default), ``'torch'``, ``'transformers'`` or ``'none'``
+        The library's documented initialisation as rules (:mod:`verifier.auditing.presets`);
+        ``'auto'`` picks ``'transformers'`` for a ``PreTrainedModel`` and ``'torch'`` otherwise.
     alpha : float, optional
         Error rate across tensors (default 1e-4, or the rules file's ``[audit] alpha``).
     correction : ``'holm'`` (default: family-wise error rate) or ``'bh'`` (false discovery rate).
+    tolerance : float or Tolerance, optional
+        Practical tolerance for every tensor (a rule's own ``tolerance`` overrides it): a
+        deviation detected but within it does not fail the tensor.
+    strict : bool, optional
+        Rules that match no tensor, or only tensors an earlier rule already decides, are an error
+        (:class:`~verifier.errors.SpecError`) instead of a listed warning.
     seed : int
         Seeds the factory's construction and the lazy re-initialisation.
     lazy : bool, optional
-        Factories only: audit module by module on the meta device. ``None`` decides by size
-        (more than :data:`AUTO_LAZY_BYTES` of parameters → lazy).
+        Factories only: audit module by module on the meta device, each module re-initialised
+        by its ``reset_parameters()`` and the preset's replay (``_init_weights`` for
+        transformers). ``None`` decides by size (more than :data:`AUTO_LAZY_BYTES` → lazy), and
+        refuses when the model's own post-construction init cannot be replayed.
     defaults : bool
-        Apply the built-in torch default rules after the user rules.
+        ``False`` is ``preset='none'``: only the user rules apply.
     progress : bool, optional
         Show a tqdm progress bar (default: only when stderr is a terminal and tqdm is installed).
 
     Returns
     -------
     AuditReport
-        ``.passed``, ``.rows`` (one per tensor), ``.failed``, ``.not_checked``; ``str()`` is a
-        readable table; ``.to_json()``, ``.to_markdown()``, ``.to_html()``, ``.write(dir)``.
+        ``.passed``, ``.rows`` (one per tensor), ``.failed``, ``.not_checked``, ``.rule_usage``;
+        ``str()`` is a readable table; ``.to_json()``, ``.to_markdown()``, ``.to_html()``, ``.write(dir)``.
 
     Raises
     ------
     SourceError
-        A model that cannot be loaded or built, or a state dict without rules by name.
+        A model that cannot be loaded or built, a state dict without rules by name, an audit that
+        checked no tensor, or an automatic lazy audit that could not see the model's init.
     SpecError
-        Bad rules, alpha or correction.
+        Bad rules, preset, alpha, correction or tolerance; with ``strict``, unused rules.
 
     Examples
     --------
@@ -502,8 +621,12 @@ def audit(
     ruleset = as_rules(rules)
     level = validate_alpha(alpha if alpha is not None else ruleset.alpha)
     corr = canonical_correction(correction if correction is not None else ruleset.correction)
+    tol = as_tolerance(tolerance) if tolerance is not None else ruleset.tolerance
+    strict = bool(strict if strict is not None else ruleset.strict)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise SpecError(f"seed must be an integer, got {seed!r}")
+    if not defaults:
+        preset = "none"
     kind, obj, desc = _resolve(model)
     notes: list[str] = []
     if kind == "state_dict":
@@ -514,18 +637,22 @@ def audit(
             )
         if lazy:
             raise SourceError("lazy=True applies to factories only; a state dict is already read tensor by tensor")
+        bound = resolve_preset(None if preset == "auto" else preset, None)
+        ctx = _Ctx(ruleset.bind(bound.names()), bound, level, tol)
         items, total, notes = _state_dict_items(obj)
-        rows = _state_dict_rows(items, total, ruleset, level, progress)
-        return AuditReport.decide(desc, rows, alpha=level, correction=corr, seed=None, mode="state dict", notes=notes)
-    _torch()
+        rows = _state_dict_rows(items, total, ctx, progress)
+        return _finish(desc, rows, ctx, corr, None, "state dict", notes, strict)
+    torch = _torch()
     if kind == "module":
         if lazy:
             raise SourceError("lazy=True needs a factory (a class or zero-argument function), not a built module")
-        rows = _eager_rows(obj, ruleset, defaults, level, progress)
-        return AuditReport.decide(desc, rows, alpha=level, correction=corr, seed=None, mode="eager", notes=notes)
+        bound = resolve_preset(preset, obj)
+        ctx = _Ctx(ruleset.bind(bound.names()), bound, level, tol)
+        rows = _eager_rows(obj, ctx, progress)
+        return _finish(desc, rows, ctx, corr, None, "eager", [*bound.notes(), *notes], strict)
     # a factory
-    torch = _torch()
     meta_model = None
+    auto = lazy is None
     if lazy is None or lazy:
         try:
             with _seeded(seed), torch.device("meta"):
@@ -541,13 +668,40 @@ def audit(
                 notes.append(f"parameters take {size / 2**30:.1f} GiB > {AUTO_LAZY_BYTES / 2**30:.0f} GiB: audited "
                              "module by module")
     if lazy:
-        notes.append("lazy: built on the meta device; each module materialised, re-initialised by its own "
-                     "reset_parameters() (seeded) and freed; initialisation the factory does after construction "
-                     "is not seen")
-        rows = _lazy_rows(meta_model, ruleset, defaults, level, seed, progress)
-        return AuditReport.decide(desc, rows, alpha=level, correction=corr, seed=seed, mode="lazy", notes=notes)
+        bound = resolve_preset(preset, meta_model)
+        blocker = bound.lazy_blocker()
+        if blocker is not None and auto:
+            raise SourceError(f"cannot audit lazily (the model is over {AUTO_LAZY_BYTES / 2**30:.0f} GiB): {blocker}; "
+                              "pass lazy=False (--no-lazy) to build it whole, or lazy=True (--lazy) to audit what "
+                              "reset_parameters() draws")
+        notes.append(f"lazy: built on the meta device; each module materialised, re-initialised by "
+                     f"{bound.replays()} and freed")
+        if blocker is not None:
+            notes.append(f"lazy audit cannot see: {blocker}")
+        ctx = _Ctx(ruleset.bind(bound.names()), bound, level, tol)
+        rows = _lazy_rows(meta_model, ctx, seed, progress)
+        return _finish(desc, rows, ctx, corr, seed, "lazy", [*bound.notes(), *notes], strict)
     del meta_model
     with _seeded(seed):
         built = _call_factory(obj, "")
-    rows = _eager_rows(built, ruleset, defaults, level, progress)
-    return AuditReport.decide(desc, rows, alpha=level, correction=corr, seed=seed, mode="eager", notes=notes)
+    bound = resolve_preset(preset, built)
+    ctx = _Ctx(ruleset.bind(bound.names()), bound, level, tol)
+    rows = _eager_rows(built, ctx, progress)
+    return _finish(desc, rows, ctx, corr, seed, "eager", [*bound.notes(), *notes], strict)
+
+
+def _finish(desc: str, rows: list[AuditRow], ctx: _Ctx, corr: str, seed: int | None, mode: str,
+            notes: list[str], strict: bool) -> AuditReport:
+    """Decide across tensors; refuse an audit that checked nothing and, with ``strict``, unused rules."""
+    usage = ctx.usage()
+    if strict and (usage.unmatched or usage.shadowed):
+        raise SpecError(f"strict: {usage.summary()}; fix or remove these rules")
+    if not any(r.verdict is not None for r in rows):
+        reasons = list(dict.fromkeys(r.reason for r in rows))
+        shown = "; ".join(reasons[:2]) + (f"; and {len(reasons) - 2} other reasons" if len(reasons) > 2 else "")
+        raise NothingCheckedError(
+            f"nothing was checked in {desc}: {len(rows)} tensors, none checked"
+            + (f" ({shown})" if rows else "") + "; add rules or a preset that covers them"
+        )
+    return AuditReport.decide(desc, rows, alpha=ctx.alpha, correction=corr, seed=seed, mode=mode, notes=notes,
+                              rule_usage=usage, preset=ctx.preset.name)

@@ -24,7 +24,7 @@ from verifier.stats.decision import benjamini_hochberg, holm
 from verifier.theory.fans import Fans
 from verifier.verdict import Verdict
 
-__all__ = ["AuditRow", "AuditReport", "CORRECTIONS", "canonical_correction", "adjusted_pvalues", "tensor_pvalue"]
+__all__ = ["AuditRow", "AuditReport", "RuleUsage", "CORRECTIONS", "canonical_correction", "adjusted_pvalues", "tensor_pvalue"]
 
 #: Corrections across tensors: name → description.
 CORRECTIONS = {
@@ -46,9 +46,50 @@ def canonical_correction(name: str | None) -> str:
 
 
 def tensor_pvalue(verdict: Verdict) -> float:
-    """One p-value per tensor: Holm-adjusted minimum over its checks, ``min(1, m·min p)``."""
-    ps = [c.pvalue for c in verdict.checks]
+    """One p-value per tensor: Holm-adjusted minimum over its checks, ``min(1, m·min p)``.
+
+    A check rejected but within the verdict's tolerance counts as p = 1 (its effect does not
+    matter), so a tolerated tensor cannot fail the model."""
+    ps = [1.0 if c.within_tolerance else c.pvalue for c in verdict.checks]
     return min(1.0, len(ps) * min(ps)) if ps else 1.0
+
+
+@dataclass(frozen=True)
+class RuleUsage:
+    """How the user's rules were used: rules that matched no tensor, and rules that matched only
+    tensors an earlier rule already decided (``(rule, the rule that won, how many tensors)``)."""
+
+    total: int = 0
+    unmatched: tuple[str, ...] = ()
+    shadowed: tuple[tuple[str, str, int], ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not self.unmatched and not self.shadowed
+
+    def lines(self) -> list[str]:
+        out = [f"rule {r} matches no tensor (a typo, or a tensor that is tied or a buffer?)" for r in self.unmatched]
+        out += [f"rule {r} is shadowed: each of the {n} tensor(s) it matches is decided first by {w}"
+                for r, w, n in self.shadowed]
+        return out
+
+    def summary(self) -> str:
+        return "; ".join(self.lines())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rules": self.total, "unmatched": list(self.unmatched),
+                "shadowed": [{"rule": r, "by": w, "tensors": n} for r, w, n in self.shadowed]}
+
+
+def diagnosis_text(verdict: Verdict | None) -> str:
+    """The diagnosis of a failed verdict in one line ('' for a pass): the usual-bug diagnosis,
+    or the failing exact/structural check's own detail."""
+    if verdict is None:
+        return ""
+    if verdict.diagnosis is not None:
+        return str(verdict.diagnosis)
+    bad = [c for c in verdict.checks if c.passed is False and not c.within_tolerance]
+    return "; ".join(c.detail for c in bad)
 
 
 def adjusted_pvalues(pvalues: Sequence[float], correction: str) -> list[float]:
@@ -94,6 +135,11 @@ class AuditRow:
     verdict: Verdict | None = field(default=None, repr=False)
     pvalue: float | None = None
     adjusted: float | None = None
+
+    @property
+    def diagnosis(self) -> str:
+        """Why the tensor failed, in one line ('' unless it failed)."""
+        return diagnosis_text(self.verdict) if self.status == "fail" else ""
 
     @property
     def checked(self) -> bool:
@@ -163,6 +209,10 @@ class AuditRow:
                 {"name": c.name, "statistic": _num(c.statistic), "pvalue": c.pvalue, "passed": c.passed, "detail": c.detail}
                 for c in v.checks
             ]
+            if self.status == "fail":
+                d["diagnosis"] = self.diagnosis
+                if v.diagnosis is not None:
+                    d["diagnosis_causes"] = list(v.diagnosis.names)
         return d
 
 
@@ -212,10 +262,13 @@ class AuditReport:
     seed: int | None = None
     mode: str = "eager"
     notes: tuple[str, ...] = ()
+    rule_usage: RuleUsage = field(default_factory=RuleUsage)
+    preset: str = "torch"
 
     @classmethod
     def decide(cls, model: str, rows: Sequence[AuditRow], *, alpha: float, correction: str,
-               seed: int | None = None, mode: str = "eager", notes: Sequence[str] = ()) -> AuditReport:
+               seed: int | None = None, mode: str = "eager", notes: Sequence[str] = (),
+               rule_usage: RuleUsage | None = None, preset: str = "torch") -> AuditReport:
         """Apply the correction across the checked rows and set each row's status."""
         corr = canonical_correction(correction)
         checked = [i for i, r in enumerate(rows) if r.verdict is not None]
@@ -225,7 +278,7 @@ class AuditReport:
         out = list(rows)
         for k, i in enumerate(checked):
             out[i] = dataclasses.replace(rows[i], status="fail" if rejected[k] else "pass", pvalue=ps[k], adjusted=adj[k])
-        return cls(model, tuple(out), alpha, corr, seed, mode, tuple(notes))
+        return cls(model, tuple(out), alpha, corr, seed, mode, tuple(notes), rule_usage or RuleUsage(), preset)
 
     # ---- views -------------------------------------------------------------------------
     @property
@@ -295,8 +348,10 @@ class AuditReport:
 
     def to_text(self) -> str:
         """A plain-text report: headline, the table, tensors not checked, notes on traps."""
-        lines = [self.headline(), f"  mode: {self.mode}" + (f", seed {self.seed}" if self.seed is not None else "")]
+        lines = [self.headline(), f"  mode: {self.mode}, preset: {self.preset}"
+                 + (f", seed {self.seed}" if self.seed is not None else "")]
         lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  warning: {w}" for w in self.rule_usage.lines()]
         if self.checked:
             lines.append("")
             lines.append(tabulate(self._table_rows(), headers=self._HEAD, disable_numparse=True))
@@ -307,6 +362,8 @@ class AuditReport:
                 assert r.verdict is not None
                 bad = [c for c in r.verdict.checks if c.passed is False] or sorted(r.verdict.checks, key=lambda c: c.pvalue)[:1]
                 lines.append(f"  {r.name}: " + "; ".join(f"{c.name}: {c.detail} (p {_fmt_p(c.pvalue)})" for c in bad))
+                if r.diagnosis:
+                    lines.append(f"    diagnosis: {r.diagnosis}")
         if self.not_checked:
             lines.append("")
             lines.append("not checked:")
@@ -334,6 +391,8 @@ class AuditReport:
             "seed": self.seed,
             "mode": self.mode,
             "notes": list(self.notes),
+            "preset": self.preset,
+            "rule_usage": self.rule_usage.to_dict(),
             "counts": {"checked": len(self.checked), "failed": len(self.failed), "not_checked": len(self.not_checked)},
             "tensors": [r.to_dict() for r in self.rows],
         }
@@ -347,11 +406,16 @@ class AuditReport:
         def esc(s: str) -> str:
             return s.replace("|", "\\|")
 
-        lines = [f"## {esc(self.headline())}", "", f"Mode: {self.mode}" + (f", seed {self.seed}" if self.seed is not None else "")]
+        lines = [f"## {esc(self.headline())}", "", f"Mode: {self.mode}, preset: {self.preset}"
+                 + (f", seed {self.seed}" if self.seed is not None else "")]
         lines += [f"- {esc(n)}" for n in self.notes]
+        lines += [f"- **warning**: {esc(w)}" for w in self.rule_usage.lines()]
         if self.checked:
             lines += ["", "| " + " | ".join(self._HEAD) + " |", "|" + "---|" * len(self._HEAD)]
             lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in self._table_rows()]
+        if self.failed:
+            lines += ["", "### Failed", ""]
+            lines += [f"- `{r.name}`: {esc(r.diagnosis or 'see the table')}" for r in self.failed]
         if self.not_checked:
             lines += ["", "### Not checked", "", "| tensor | type | shape | reason |", "|---|---|---|---|"]
             lines += [f"| {esc(r.name)} | {esc(r.module_type)} | {'×'.join(map(str, r.shape)) or 'scalar'} | {esc(r.reason)} |"

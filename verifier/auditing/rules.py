@@ -13,6 +13,7 @@ Rules come from a TOML file::
     "encoder.*.weight" = "normal(std=0.02)"
     "encoder.*.bias" = "zeros"
     "head.weight" = { spec = "xavier_uniform", fan_in = 256, fan_out = 10 }
+    "h.*.c_proj.weight" = { spec = "normal(std=initializer_range/sqrt(2*n_layer))", tolerance = 0.01 }
     "pos_embed" = { spec = "skip", reason = "learned position table, trained in" }
 
     [types]                                  # module type name . parameter name
@@ -21,6 +22,8 @@ Rules come from a TOML file::
     [audit]                                  # optional defaults for the audit itself
     alpha = 1e-4
     correction = "holm"                      # or "bh"
+    tolerance = 0.01                         # relative std error accepted when detected
+    strict = true                            # unmatched or shadowed rules are an error
 
 or from Python: a dict ``{pattern: spec}`` (name globs; a key ``"type:Linear.weight"`` is a type
 rule), a dict shaped like the TOML file, or a list of :class:`Rule`. User rules are tried in
@@ -37,8 +40,9 @@ from pathlib import Path
 from typing import Any, Union
 
 from verifier.errors import SpecError
+from verifier.stats.tolerance import Tolerance, as_tolerance
 from verifier.theory.fans import canonical_layout
-from verifier.theory.parsing import as_spec
+from verifier.theory.parsing import UnknownNameError, parse_spec
 from verifier.theory.specs import Spec
 
 from .exact import ExactSpec
@@ -61,8 +65,12 @@ AnySpec = Union[Spec, ExactSpec, Skip]
 _SKIP = re.compile(r"^\s*skip\s*(?:\(\s*(?:reason\s*=\s*)?(['\"])(.*)\1\s*\))?\s*$", re.S)
 
 
-def resolve_spec(spec: Any, *, reason: str | None = None) -> AnySpec:
-    """A spec string/object as a :class:`Spec`, :class:`ExactSpec` or :class:`Skip`."""
+def resolve_spec(spec: Any, *, reason: str | None = None, names: Mapping[str, float] | None = None) -> AnySpec:
+    """A spec string/object as a :class:`Spec` (exact ones included) or :class:`Skip`.
+
+    ``names`` are the numbers a spec's arithmetic may use (a preset's config values, such as
+    ``initializer_range`` and ``n_layer``): ``"normal(std=initializer_range/sqrt(2*n_layer))"``.
+    """
     if isinstance(spec, Spec):
         return spec
     if isinstance(spec, Skip):
@@ -71,7 +79,7 @@ def resolve_spec(spec: Any, *, reason: str | None = None) -> AnySpec:
         m = _SKIP.match(spec)
         if m is not None:
             return Skip(reason or m.group(2) or "")
-        return as_spec(spec)
+        return parse_spec(spec, names)
     raise SpecError(
         f"a rule's spec must be a spec string such as \"normal(std=0.02)\", 'zeros', 'skip' or a Spec, "
         f"got {type(spec).__name__}"
@@ -95,6 +103,11 @@ class Rule:
     kind : ``'name'`` (default) or ``'type'``.
     layout : ``'torch'`` (default) or ``'keras'``: how fans are read from the shape.
     reason : why a ``'skip'`` rule skips (shown in the report).
+    tolerance : float or Tolerance, optional
+        Practical tolerance for the tensors this rule matches (overrides the audit's).
+
+    A spec that uses a preset's config names (``"normal(std=initializer_range/sqrt(2*n_layer))"``)
+    is resolved when the audit knows them (:meth:`RuleSet.bind`); ``needs_names`` lists them.
     """
 
     pattern: str
@@ -104,7 +117,9 @@ class Rule:
     kind: str = "name"
     layout: str = "torch"
     reason: str | None = None
-    resolved: AnySpec = field(init=False, repr=False, compare=False)
+    tolerance: Any = None
+    resolved: AnySpec | None = field(init=False, repr=False, compare=False)
+    needs_names: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
         if not isinstance(self.pattern, str) or not self.pattern:
@@ -116,7 +131,28 @@ class Rule:
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
                 raise SpecError(f"rule {self.pattern!r}: {fan} must be a positive integer, got {v!r}")
         object.__setattr__(self, "layout", canonical_layout(self.layout))
-        object.__setattr__(self, "resolved", resolve_spec(self.spec, reason=self.reason))
+        object.__setattr__(self, "tolerance", as_tolerance(self.tolerance))
+        try:
+            resolved: AnySpec | None = resolve_spec(self.spec, reason=self.reason)
+        except UnknownNameError as exc:  # resolved once the audit knows the preset's names
+            resolved = None
+            object.__setattr__(self, "needs_names", exc.names)
+        object.__setattr__(self, "resolved", resolved)
+
+    def bind(self, names: Mapping[str, float]) -> Rule:
+        """This rule with its spec resolved against ``names`` (a preset's config values)."""
+        if self.resolved is not None:
+            return self
+        try:
+            resolved = resolve_spec(self.spec, reason=self.reason, names=names)
+        except UnknownNameError as exc:
+            where = "the preset's config" if names else "any preset (this model has no config names)"
+            raise SpecError(f"rule {self.label}: name {exc.names[0]!r} is not in {where}"
+                            + (f"; known: {', '.join(sorted(names))}" if names else "")) from None
+        out = Rule(self.pattern, resolved, fan_in=self.fan_in, fan_out=self.fan_out, kind=self.kind,
+                   layout=self.layout, reason=self.reason, tolerance=self.tolerance)
+        object.__setattr__(out, "spec", self.spec)
+        return out
 
     @property
     def label(self) -> str:
@@ -140,12 +176,15 @@ class Rule:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """User rules in match order, plus optional audit settings (``alpha``, ``correction``)."""
+    """User rules in match order, plus optional audit settings (``alpha``, ``correction``,
+    ``tolerance``, ``strict``)."""
 
     rules: tuple[Rule, ...] = ()
     alpha: float | None = None
     correction: str | None = None
     source: str = "python"
+    tolerance: Tolerance | None = None
+    strict: bool | None = None
 
     @property
     def has_name_rules(self) -> bool:
@@ -155,11 +194,22 @@ class RuleSet:
         """The first rule that matches, or ``None``."""
         return next((r for r in self.rules if r.matches(name, module)), None)
 
+    def matches(self, name: str, module: Any = None) -> list[Rule]:
+        """Every rule that matches, in match order (the first one wins)."""
+        return [r for r in self.rules if r.matches(name, module)]
+
+    def bind(self, names: Mapping[str, float]) -> RuleSet:
+        """The rules with specs that use config names resolved (see :meth:`Rule.bind`)."""
+        if all(r.resolved is not None for r in self.rules):
+            return self
+        return RuleSet(tuple(r.bind(names) for r in self.rules), self.alpha, self.correction, self.source,
+                       self.tolerance, self.strict)
+
     def __len__(self) -> int:
         return len(self.rules)
 
 
-_ENTRY_KEYS = {"spec", "fan_in", "fan_out", "reason", "layout"}
+_ENTRY_KEYS = {"spec", "fan_in", "fan_out", "reason", "layout", "tolerance"}
 
 
 def _entry(pattern: str, value: Any, kind: str, where: str) -> Rule:
@@ -173,7 +223,8 @@ def _entry(pattern: str, value: Any, kind: str, where: str) -> Rule:
                 + (f"; unknown keys: {', '.join(sorted(unknown))}" if unknown else "")
             )
         return Rule(pattern, value["spec"], fan_in=value.get("fan_in"), fan_out=value.get("fan_out"),
-                    kind=kind, layout=value.get("layout", "torch"), reason=value.get("reason"))
+                    kind=kind, layout=value.get("layout", "torch"), reason=value.get("reason"),
+                    tolerance=value.get("tolerance"))
     try:
         return Rule(pattern, value, kind=kind)
     except SpecError as exc:
@@ -197,7 +248,7 @@ def _from_document(doc: Mapping[str, Any], source: str) -> RuleSet:
             "[types] (module type . parameter), [audit] (alpha, correction)"
         )
     rules: list[Rule] = []
-    alpha = correction = None
+    alpha = correction = tolerance = strict = None
     for key, value in doc.items():  # file order: the first matching rule wins
         if key == "rules":
             rules += _table(value, "name", "[rules]")
@@ -206,11 +257,15 @@ def _from_document(doc: Mapping[str, Any], source: str) -> RuleSet:
         else:
             if not isinstance(value, Mapping):
                 raise SpecError(f"{source}: [audit] must be a table")
-            bad = set(value) - {"alpha", "correction"}
+            bad = set(value) - {"alpha", "correction", "tolerance", "strict"}
             if bad:
-                raise SpecError(f"{source}: [audit] takes alpha and correction; unknown: {', '.join(sorted(bad))}")
+                raise SpecError(f"{source}: [audit] takes alpha, correction, tolerance and strict; unknown: "
+                                f"{', '.join(sorted(bad))}")
             alpha, correction = value.get("alpha"), value.get("correction")
-    return RuleSet(tuple(rules), alpha, correction, source)
+            tolerance, strict = as_tolerance(value.get("tolerance")), value.get("strict")
+            if strict is not None and not isinstance(strict, bool):
+                raise SpecError(f"{source}: [audit] strict must be true or false, got {strict!r}")
+    return RuleSet(tuple(rules), alpha, correction, source, tolerance, strict)
 
 
 def load_rules(path: str | Path) -> RuleSet:

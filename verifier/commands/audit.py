@@ -30,6 +30,16 @@ def _alpha(text: str) -> float:
     return value
 
 
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"tolerance {text!r} must be a relative error in [0, 1), e.g. 0.01")
+    return value
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "audit",
@@ -41,10 +51,18 @@ def register(subparsers: Any) -> None:
                "Rules file (TOML): [rules] \"encoder.*.weight\" = \"normal(std=0.02)\"; [types] "
                "\"Linear.weight\" = \"he_uniform(a=sqrt(5))\"; \"skip\", \"zeros\", \"ones\" allowed. "
                "Exit codes: 0 every tensor conforms, 1 some tensor does not, 2 usage or input error (also: no "
-               "tensor checked), 3 internal error.",
+               "tensor checked; with --strict, unused rules), 3 internal error.",
     )
     p.add_argument("model", metavar="MODEL", help="import string of a module or factory, or a state dict file")
     p.add_argument("--rules", metavar="FILE", default=None, help="TOML rules file ([rules], [types], [audit])")
+    p.add_argument("--preset", choices=("auto", "torch", "transformers", "torchvision", "timm", "none"), default="auto",
+                   help="the library's documented init as rules: auto (default: transformers for a PreTrainedModel, "
+                        "torchvision for its ResNet/MobileNetV3/ConvNeXt/ViT, timm for its ViT/ConvNeXt, else torch), "
+                        "torch, transformers, torchvision, timm, none (only --rules)")
+    p.add_argument("--strict", action="store_true", default=None,
+                   help="rules that match no tensor, or are shadowed by an earlier rule, are an error (exit 2)")
+    p.add_argument("--tolerance", type=_tolerance, default=None, metavar="REL",
+                   help="practical tolerance: a detected relative std error up to REL (e.g. 0.01) does not fail")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="write audit.txt, audit.json, audit.md, audit.html (with a per-layer std plot) and the "
                         "per-tensor reports (report.json/md/html, junit.xml) into DIR")
@@ -76,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     report = audit(
         args.model,
         args.rules,
+        preset=args.preset,
+        strict=args.strict,
+        tolerance=args.tolerance,
         alpha=args.alpha,
         correction=args.correction,
         seed=args.seed,
@@ -116,6 +137,12 @@ def _argv(args: argparse.Namespace) -> list[str]:
     out = [args.model]
     if args.rules:
         out += ["--rules", args.rules]
+    if args.preset != "auto":
+        out += ["--preset", args.preset]
+    if args.strict:
+        out.append("--strict")
+    if args.tolerance is not None:
+        out += ["--tolerance", repr(args.tolerance)]
     if args.correction:
         out += ["--correction", args.correction]
     if args.alpha is not None:

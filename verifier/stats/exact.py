@@ -15,10 +15,10 @@ import numpy as np
 
 from .checks import CheckResult
 
-__all__ = ["exact_check"]
+__all__ = ["exact_check", "as_float64"]
 
 
-def _as_float64(chunk: Any) -> np.ndarray:
+def as_float64(chunk: Any) -> np.ndarray:
     """The values of a numpy array or torch tensor as float64 (exact: every float is a float64)."""
     if hasattr(chunk, "detach"):
         return chunk.detach().cpu().double().numpy()
@@ -43,7 +43,7 @@ def exact_check(chunks: Sequence[Any], expected: np.ndarray | float) -> CheckRes
     worst = 0.0
     example = None
     for chunk in chunks:
-        x = _as_float64(chunk)
+        x = as_float64(chunk)
         want = _in_dtype(expected, chunk) if isinstance(expected, float) else expected
         bad = ~(x == want)  # NaN differs from everything
         k = int(np.count_nonzero(bad))

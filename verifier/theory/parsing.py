@@ -1,43 +1,98 @@
 """Parse spec strings such as ``"kaiming_uniform(a=sqrt(5))"`` into :class:`~verifier.theory.specs.Spec`.
 
-Grammar: ``name`` or ``name(arg, ..., key=arg, ...)`` where each ``arg`` is a literal (number, string,
-``True``/``False``/``None``, optionally with unary ``-``/``+``) or ``sqrt(<number>)`` /
-``math.sqrt(<number>)``. The text is parsed with :func:`ast.parse` and never evaluated.
+Grammar: ``name`` or ``name(arg, ..., key=arg, ...)`` where each ``arg`` is a literal (string,
+``True``/``False``/``None``) or safe arithmetic: numbers, ``+ - * / **``, ``sqrt(...)`` (also
+``math.sqrt``) and names given by the caller (a preset's config values such as ``initializer_range``,
+``n_layer``): ``"normal(std=0.02/sqrt(2*n_layer))"``. The text is parsed with :func:`ast.parse`
+and walked node by node; it is never evaluated, and any other node (attribute, subscript, other
+calls, comprehensions...) is refused.
 """
 
 from __future__ import annotations
 
 import ast
 import math
-from numbers import Real
+import operator
+from collections.abc import Mapping
 
 from verifier.errors import SpecError
 from verifier.theory.specs import PARAMETER_ALIASES, SPECS, Spec, _factory, canonical_spec_name
 
-__all__ = ["parse_spec", "as_spec"]
+__all__ = ["parse_spec", "as_spec", "evaluate_number", "UnknownNameError"]
 
 
-def _literal(node: ast.expr, text: str) -> object:
-    if isinstance(node, ast.Constant) and (
-        node.value is None or isinstance(node.value, (bool, int, float, str))
-    ):
+class UnknownNameError(SpecError):
+    """A spec names a value (``n_layer``) that is not known where it is parsed; ``.names`` lists them."""
+
+    def __init__(self, message: str, names: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.names = names
+
+
+#: Largest exponent accepted in ``a ** b`` (keeps ``10 ** 10 ** 10`` from eating memory).
+MAX_EXPONENT = 64
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.Pow: operator.pow}
+
+
+def _number(node: ast.expr, text: str, names: Mapping[str, float]) -> float | int:
+    """Evaluate safe arithmetic: numbers, ``+ - * / **``, ``sqrt(...)`` and known ``names``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return node.value
+    if isinstance(node, ast.Name):
+        if node.id in names:
+            return names[node.id]
+        known = f"; known names: {', '.join(sorted(names))}" if names else ""
+        raise UnknownNameError(f"{node.id!r} in spec {text!r} is not a literal or a known name{known} (names "
+                               "come from a preset's config, e.g. initializer_range, n_layer)", (node.id,))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _literal(node.operand, text)
-        if isinstance(value, bool) or not isinstance(value, Real):
+        if isinstance(node.operand, ast.Constant) and not isinstance(node.operand.value, (int, float)):
             raise SpecError(f"unary minus needs a number in spec {text!r}; write e.g. a=-0.5")
+        value = _number(node.operand, text, names)
         return -value if isinstance(node.op, ast.USub) else +value
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        left, right = _number(node.left, text, names), _number(node.right, text, names)
+        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+            raise SpecError(f"exponent {right!r} in spec {text!r} is too large (at most {MAX_EXPONENT})")
+        try:
+            value = _BINOPS[type(node.op)](left, right)
+            finite = not isinstance(value, complex) and math.isfinite(value)
+        except ZeroDivisionError:
+            raise SpecError(f"division by zero in spec {text!r}") from None
+        except OverflowError:
+            raise SpecError(f"arithmetic overflow in spec {text!r}") from None
+        if not finite:
+            raise SpecError(f"{ast.unparse(node)!r} in spec {text!r} is not a finite real number")
+        return value
     if isinstance(node, ast.Call) and _is_sqrt(node.func):
         if len(node.args) != 1 or node.keywords:
             raise SpecError(f"sqrt takes exactly one number in spec {text!r}; write e.g. sqrt(5)")
-        value = _literal(node.args[0], text)
-        if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
+        value = _number(node.args[0], text, names)
+        if value < 0:
             raise SpecError(f"sqrt needs a non-negative number in spec {text!r}, got {value!r}")
         return math.sqrt(value)
     raise SpecError(
-        f"argument {ast.unparse(node)!r} in spec {text!r} is not a literal; use numbers, quoted strings, "
-        "True/False/None or sqrt(<number>)"
+        f"{ast.unparse(node)!r} in spec {text!r} is not a literal or arithmetic; use numbers, + - * / **, sqrt(...) "
+        "and a preset's config names"
     )
+
+
+def _literal(node: ast.expr, text: str, names: Mapping[str, float] | None = None) -> object:
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, str))):
+        return node.value
+    return _number(node, text, names or {})
+
+
+def evaluate_number(text: str, names: Mapping[str, float] | None = None) -> float:
+    """Evaluate safe arithmetic such as ``"0.02 / sqrt(2 * n_layer)"`` (parsed with :mod:`ast`, never
+    ``eval``): numbers, ``+ - * / **``, ``sqrt`` and the given ``names``; anything else is refused."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise SpecError(f"cannot parse number {text!r}; write arithmetic such as 0.02 / sqrt(2 * 12)") from None
+    value = _number(tree.body, text, names or {})
+    return float(value)
 
 
 def _is_sqrt(func: ast.expr) -> bool:
@@ -51,7 +106,7 @@ def _is_sqrt(func: ast.expr) -> bool:
     )
 
 
-def parse_spec(text: str) -> Spec:
+def parse_spec(text: str, names: Mapping[str, float] | None = None) -> Spec:
     """Parse a spec string into a :class:`~verifier.theory.specs.Spec`.
 
     Parameters
@@ -65,12 +120,14 @@ def parse_spec(text: str) -> Spec:
     ------
     SpecError
         Syntax error, unknown spec or parameter, too many positional arguments, repeated or
-        non-literal arguments, or an invalid parameter value.
+        non-literal arguments, or an invalid parameter value. Arguments may be arithmetic
+        (``+ - * / **``, ``sqrt``, numbers and the ``names`` given, e.g. a preset's
+        ``initializer_range``), evaluated safely (never ``eval``).
     """
     if not isinstance(text, str):
         raise SpecError(f"a spec must be a string, got {type(text).__name__}; write e.g. 'he_normal'")
     try:
-        return _parse(text)
+        return _parse(text, names)
     except (RecursionError, MemoryError):
         raise SpecError(f"spec {_short(text)!r} is nested too deeply to parse; write plain numbers, e.g. normal(0, 0.02)"
                         ) from None
@@ -82,7 +139,7 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _parse(text: str) -> Spec:
+def _parse(text: str, names: Mapping[str, float] | None = None) -> Spec:
     stripped = text.strip()
     try:
         tree = ast.parse(stripped, mode="eval")
@@ -113,7 +170,7 @@ def _parse(text: str) -> Spec:
     for param, node in zip(params, args):
         if isinstance(node, ast.Starred):
             raise SpecError(f"*args is not allowed in spec {text!r}; pass literal arguments")
-        kwargs[param] = _literal(node, text)
+        kwargs[param] = _literal(node, text, names)
     for kw in keywords:
         if kw.arg is None:
             raise SpecError(f"**kwargs is not allowed in spec {text!r}; pass literal arguments")
@@ -122,7 +179,7 @@ def _parse(text: str) -> Spec:
             raise SpecError(f"unknown parameter {kw.arg!r} for {name}; valid parameters: {', '.join(params)}")
         if key in kwargs:
             raise SpecError(f"parameter {key!r} given twice for {name} in {text!r}; pass it once")
-        kwargs[key] = _literal(kw.value, text)
+        kwargs[key] = _literal(kw.value, text, names)
     return _factory(name)(**kwargs)
 
 
