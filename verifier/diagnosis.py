@@ -168,10 +168,17 @@ def _family(dist: Distribution) -> str:
     return "normal"
 
 
+def _law(verdict: Verdict) -> Distribution:
+    """The verdict's distribution (statistical verdicts only: exact ones are never diagnosed)."""
+    if verdict.distribution is None:
+        raise ValueError("an exact verdict has no distribution to diagnose")
+    return verdict.distribution
+
+
 def _hypotheses(verdict: Verdict) -> list[Cause]:
     from .theory.specs import NamedSpec, VarianceScalingSpec
 
-    dist = verdict.distribution
+    dist = _law(verdict)
     sigma = dist.std
     spec = verdict.spec  # None for a verdict built without one: distribution-based hypotheses only
     fans = verdict.sample.fans
@@ -252,7 +259,7 @@ def _shape_hint(verdict: Verdict) -> tuple[str | None, float | None, float | Non
         return None, None, None
     m = s.moments
     kurt = m.n * m.m4 / m.m2**2
-    dist = verdict.distribution
+    dist = _law(verdict)
     expected_kurt = dist.central_moment(4) / dist.variance**2
     if not any(c is not None and c.passed is False for c in (ks, ad)):
         return None, kurt, expected_kurt
@@ -334,7 +341,7 @@ def diagnose(verdict: Verdict) -> Diagnosis | None:
     if s is not None and s.sorted_values is not None and s.sorted_values.size:
         x = s.sorted_values  # the exact path keeps the values: the ends are enough
         at_bound = _at_bound(np.concatenate([x[:BOUND_ISOLATED + 1], x[-BOUND_ISOLATED - 1:]])
-                             if x.size > 2 * BOUND_ISOLATED + 2 else x, verdict.distribution, total=s.n)
+                             if x.size > 2 * BOUND_ISOLATED + 2 else x, _law(verdict), total=s.n)
     return Diagnosis(r, ci, tuple(causes), shape, kurt, expected_kurt, other, at_bound=at_bound)
 
 
@@ -380,7 +387,7 @@ def refine(diagnosis: Diagnosis | None, verdict: Verdict, values: Any, *,
 
     x = as_float64(values).reshape(-1)
     finite = x[np.isfinite(x)] if x.dtype.kind == "f" else x
-    at_bound = _at_bound(finite, verdict.distribution) if finite.size else None
+    at_bound = _at_bound(finite, _law(verdict)) if finite.size else None
     looks = None
     degenerate = verdict.check("degenerate")
     if finite.size >= 2 and not (degenerate is not None and degenerate.passed is False):
@@ -405,7 +412,7 @@ def _looks_like(x: Any, verdict: Verdict, identify_max: int) -> str | None:
     if not result.identified or result.constant:
         return None
     best = result.best
-    expected = verdict.distribution
+    expected = _law(verdict)
     if _same_law(best.distribution, expected):
         return None
     also = [e for e in best.equivalents if "(" in e or e != best.spec][:2]

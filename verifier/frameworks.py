@@ -350,7 +350,7 @@ class Comparison:
             if v.passed:
                 return "yes" + ratio
             diag = getattr(v, "diagnosis", None)
-            why = f": {diag.short}" if diag is not None and getattr(diag, "short", "") else ""
+            why = f": {diag.short}" if diag is not None and diag.short else ""
             return "NO" + ratio + why
 
         rows = []

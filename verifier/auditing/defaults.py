@@ -231,7 +231,7 @@ def default_expectation(
             )
         return f"no default rule for {tname}.{local}"
 
-    norms = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase)
+    norms: tuple[type, ...] = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase)
     if hasattr(nn, "RMSNorm"):
         norms += (nn.RMSNorm,)
     if isinstance(module, norms):

@@ -214,7 +214,8 @@ def _check_tensor(name: str, tensor: Any, exp: Expectation, *, module_type: str,
     spec = exp.spec
     tolerance = exp.tolerance if exp.tolerance is not None else tolerance
     shape = _shape(tensor)
-    extra = dict(expected=exp.label or str(spec), rule=exp.rule, note=exp.note, true_fans=exp.true_fans)
+    extra: dict[str, Any] = dict(expected=exp.label or str(spec), rule=exp.rule, note=exp.note,
+                                 true_fans=exp.true_fans)
     fans = None
     if spec.needs_fans:
         try:

@@ -161,7 +161,8 @@ class AuditRow:
 
     @property
     def expected_std(self) -> float | None:
-        return self.verdict.distribution.std if self.verdict is not None else None
+        law = self.verdict.distribution if self.verdict is not None else None
+        return law.std if law is not None else None
 
     @property
     def std_ratio(self) -> tuple[float, float, float] | None:
@@ -197,11 +198,12 @@ class AuditRow:
             v = self.verdict
             d["distribution"] = str(v.distribution)
             d["n"] = v.sample.n
-            d["expected_std"] = _num(v.distribution.std)
+            expected_std = self.expected_std
+            d["expected_std"] = _num(expected_std) if expected_std is not None else None
             r = self.std_ratio
-            if r is not None:
+            if r is not None and expected_std is not None:
                 d["std_ratio"] = {"estimate": _num(r[0]), "low": _num(r[1]), "high": _num(r[2]), "confidence": CONFIDENCE}
-                d["observed_std"] = _num(r[0] * v.distribution.std)
+                d["observed_std"] = _num(r[0] * expected_std)
             d["ks_pvalue"] = self.ks_pvalue
             d["pvalue"] = self.pvalue
             d["adjusted_pvalue"] = self.adjusted
@@ -242,7 +244,9 @@ def _std_text(row: AuditRow) -> str:
     if r is None:
         c = row.verdict.checks[0]
         return c.detail if c.name == "exact" else "—"
-    exp = row.verdict.distribution.std
+    exp = row.expected_std
+    if exp is None:
+        return "—"
     return f"{r[0] * exp:.4g} / {exp:.4g} = {r[0]:.4f} [{r[1]:.4f}, {r[2]:.4f}]"
 
 

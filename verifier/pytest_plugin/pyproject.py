@@ -52,11 +52,17 @@ _EXAMPLES = {
 _SECTION_KEYS = ("check",)
 
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def _loads(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     with path.open("rb") as fh:
         return tomllib.load(fh)
 
@@ -88,11 +94,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if "verifier" not in text:  # cheap pre-filter before parsing
         return None
     try:
-        import tomllib
-    except ImportError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        tool = tomllib.loads(text).get("tool", {})
+        tool = _loads(text).get("tool", {})
     except Exception:  # malformed TOML: the collector reports it
         return ConfigChecks.from_parent(parent, path=file_path)
     section = tool.get("verifier") if isinstance(tool, dict) else None

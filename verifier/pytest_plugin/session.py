@@ -65,6 +65,7 @@ def _write_reports(config: pytest.Config, state: State) -> None:
         state.report_error = f"the report writers are not available ({exc})"
         return
     settings = state.settings
+    assert settings.report is not None
     args = [str(a) for a in config.invocation_params.args]
     title = f"pytest conformance report: {config.rootpath.name}"
     try:

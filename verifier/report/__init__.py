@@ -69,7 +69,7 @@ def write_reports(
     unknown = [f for f in formats if f not in FILENAMES]
     if unknown:
         raise ValueError(f"unknown report format(s) {unknown}; choose from {sorted(FILENAMES)}")
-    common = dict(title=title, command=command, seed=seed, alpha=alpha, notes=notes)
+    common: dict[str, Any] = dict(title=title, command=command, seed=seed, alpha=alpha, notes=notes)
     files: dict[str, str] = {}
     for fmt in formats:
         if fmt == "json":

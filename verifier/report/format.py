@@ -120,7 +120,7 @@ def headline(verdict: Any) -> str:
     else:
         text = f"{', '.join(failed) or 'checks'} rejected against {expected}"
     diagnosis = getattr(verdict, "diagnosis", None)
-    if diagnosis is not None and getattr(diagnosis, "causes", ()):
+    if diagnosis is not None and diagnosis.causes:
         text += f": likely {diagnosis.short}"
     elif diagnosis is not None and (diagnosis.shape or diagnosis.other):
         text += f": {diagnosis.short}"

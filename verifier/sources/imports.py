@@ -225,7 +225,8 @@ def _import(module: str, text: str) -> ModuleType:
 
 
 def _is_missing(exc: ModuleNotFoundError, module: str) -> bool:
-    return bool(exc.name) and (module == exc.name or module.startswith(exc.name + "."))
+    name = exc.name
+    return bool(name) and (module == name or module.startswith(f"{name}."))
 
 
 def _longest_module(parts: list[str], text: str) -> tuple[ModuleType, list[str]]:

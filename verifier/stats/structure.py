@@ -403,7 +403,7 @@ def _repeated_slices(bits: np.ndarray, axis: int) -> int:
     rows = bits.shape[axis]
     flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
     mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
-    h = np.sum(flat & mask, axis=1, dtype=np.uint64)
+    h: np.ndarray = np.asarray(np.sum(flat & mask, axis=1, dtype=np.uint64))
     order = np.argsort(h, kind="stable")
     repeats = 0
     for group in np.split(order, np.flatnonzero(np.diff(h[order])) + 1):

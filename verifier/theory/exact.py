@@ -91,8 +91,8 @@ class ConstantSpec(ExactSpec):
 
     value: float = 0.0
 
-    @property  # type: ignore[override]
-    def name(self) -> str:  # the registered name: zeros, ones or constant
+    @property
+    def name(self) -> str:  # type: ignore[override]  # registered name: zeros, ones or constant
         return "zeros" if self.value == 0.0 else "ones" if self.value == 1.0 else "constant"
 
     def __post_init__(self) -> None:
@@ -131,7 +131,8 @@ class EyeSpec(ExactSpec):
     def expected_values(self, shape: Sequence[int]) -> np.ndarray:
         if len(shape) != 2:
             raise SpecError(f"eye needs a 2-D weight, got shape {tuple(shape)}; use dirac for convolutions")
-        return np.eye(*shape)
+        rows, cols = (int(d) for d in shape)
+        return np.eye(rows, cols)
 
     def _arguments(self) -> list[tuple[str, object, bool]]:
         return []

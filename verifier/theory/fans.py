@@ -107,6 +107,7 @@ def _explicit_fan(name: str, value: object) -> int:
 def _normalize_shape(shape: Sequence[int] | int) -> tuple[int, ...]:
     if isinstance(shape, bool):
         raise FanError(f"shape must be a sequence of non-negative integers, got {shape!r}")
+    dims: tuple[int, ...]
     try:
         dims = (operator.index(shape),)  # type: ignore[arg-type]
     except TypeError:
