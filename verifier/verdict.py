@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .stats import omnibus
 from .stats.checks import CheckResult, NullModel, null_model, on_detected_grid, run_checks
-from .stats.decision import ROLES, detectable_std_error, event_share, role_of
+from .stats.decision import ROLES, detectable_std_error, event_share, holm_levels, role_of
 from .stats.summary import Summary
 from .stats.tolerance import Tolerance, apply_tolerance
 from .theory.distributions import Distribution
@@ -122,20 +122,6 @@ class Verdict:
         return render_verdict(self)
 
 
-def _holm_levels(pvalues: list[float], alpha: float) -> list[float | None]:
-    """Holm's step-down: the level each rejected hypothesis was rejected at (None if kept)."""
-    m = len(pvalues)
-    order = sorted(range(m), key=lambda i: pvalues[i])
-    out: list[float | None] = [None] * m
-    for rank, idx in enumerate(order):
-        level = alpha / (m - rank)
-        if pvalues[idx] <= level:
-            out[idx] = level
-        else:
-            break
-    return out
-
-
 def _use_omnibus(n: int, level: float, k: int) -> bool:
     """Whether combining KS/AD/CvM into one omnibus (Holm over ``k − 2`` tests) rejects a
     member at a larger p-value than Holm over all ``k`` does (depends on n and α only)."""
@@ -166,7 +152,7 @@ def decide(checks: tuple[CheckResult, ...], alpha: float, n: int | None = None) 
                             f"smallest of the KS/AD/CvM p-values, {min_p:.3g}, by its null law at n = {n:,}")
         family = [i for i in family if i not in members]
     pvals = [checks[i].pvalue for i in family] + ([shape.pvalue] if shape is not None else [])
-    levels = _holm_levels(pvals, level)
+    levels = holm_levels(pvals, level)
     out = list(checks)
     for i, lv in zip(family, levels):
         out[i] = checks[i].decided(lv is None)

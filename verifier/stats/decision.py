@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["DEFAULT_ALPHA", "POWER", "ROLES", "register_check", "role_of", "event_share", "holm", "benjamini_hochberg",
+__all__ = ["DEFAULT_ALPHA", "POWER", "ROLES", "register_check", "role_of", "event_share", "holm", "holm_levels", "benjamini_hochberg",
            "detectable_std_error", "validate_alpha"]
 
 DEFAULT_ALPHA = 1e-4
@@ -75,21 +75,29 @@ def validate_alpha(alpha: float | None) -> float:
     return float(alpha)
 
 
-def holm(pvalues: Sequence[float], alpha: float) -> list[bool]:
-    """Holm's step-down procedure: which hypotheses are rejected at family-wise ``alpha``.
+def holm_levels(pvalues: Sequence[float], alpha: float) -> list[float | None]:
+    """Holm's step-down procedure at family-wise ``alpha``: the level ``alpha/(m-i+1)`` each rejected
+    hypothesis was rejected at, ``None`` for those kept.
 
     Sort p ascending; reject ``p_(i) <= alpha/(m-i+1)`` while it holds, stop at the first
     that does not. Controls the family-wise error rate under any dependence.
     """
     m = len(pvalues)
     order = np.argsort(pvalues, kind="stable")
-    rejected = [False] * m
+    levels: list[float | None] = [None] * m
     for rank, idx in enumerate(order):
-        if pvalues[idx] <= alpha / (m - rank):
-            rejected[idx] = True
+        level = alpha / (m - rank)
+        if pvalues[idx] <= level:
+            levels[idx] = level
         else:
             break
-    return rejected
+    return levels
+
+
+def holm(pvalues: Sequence[float], alpha: float) -> list[bool]:
+    """Holm's step-down procedure: which hypotheses are rejected at family-wise ``alpha``
+    (:func:`holm_levels`)."""
+    return [level is not None for level in holm_levels(pvalues, alpha)]
 
 
 def benjamini_hochberg(pvalues: Sequence[float], alpha: float) -> list[bool]:
