@@ -219,6 +219,23 @@ TEXTBOOK: dict[str, str] = {
 #: Names :func:`compare` accepts (canonical; aliases such as kaiming_normal, glorot_uniform work).
 COMPARABLE: tuple[str, ...] = tuple(dict.fromkeys(i.name for i in IMPLEMENTATIONS))
 
+#: ``(spec, description)`` of each framework's default for the plain schemes (normal, uniform,
+#: truncated normal) other than torch's: what identification names an unknown tensor after.
+PLAIN_DEFAULTS: tuple[tuple[str, str], ...] = tuple(
+    (i.documented, f"{i.spec.distribution()}, {i.api} default")
+    for i in IMPLEMENTATIONS if i.framework != "torch" and i.name in ("normal", "uniform", "trunc_normal")
+)
+
+
+#: The fan-based schemes every framework names (the rest are plain normal/uniform/truncated draws).
+NAMED_SCHEMES: tuple[str, ...] = ("xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_uniform",
+                                  "lecun_normal")
+
+
+def of_framework(framework: str) -> tuple[Implementation, ...]:
+    """What ``framework`` ('torch', 'keras', 'jax') means by each name, from :data:`IMPLEMENTATIONS`."""
+    return tuple(i for i in IMPLEMENTATIONS if i.framework == framework)
+
 
 @dataclass(frozen=True)
 class LayerDefault:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from .frameworks import PLAIN_DEFAULTS
 from .sources import from_source
 from .stats import gof
 from .stats.checks import CONFIDENCE
@@ -70,12 +71,7 @@ _HE_GAINS = (
 )
 _PLAIN = (
     ("normal(std=0.02)", "N(0, 0.02²), the GPT-2/BERT init"),
-    ("normal(std=0.01)", "N(0, 0.01²), jax.nn.initializers.normal() default"),
-    ("normal(std=0.05)", "N(0, 0.05²), keras RandomNormal() default"),
-    ("uniform(-0.05, 0.05)", "U(-0.05, 0.05), keras RandomUniform() default"),
-    ("uniform(0.0, 0.01)", "U(0, 0.01), jax.nn.initializers.uniform() default"),
-    ("normal(std=0.05, truncated=True)", "N(0, 0.05²) cut at ±2σ, keras TruncatedNormal() default"),
-    ("normal(std=0.01, truncated=True)", "N(0, 0.01²) cut at ±2σ, jax truncated_normal() default"),
+    *PLAIN_DEFAULTS,  # the frameworks' own defaults, from the one catalogue (verifier.frameworks)
     ("trunc_normal(std=0.02)", "torch trunc_normal_(std=0.02), a/b = ±2 absolute (timm ViT)"),
     ("normal", "N(0, 1), torch normal_() default"),
     ("uniform", "U(0, 1), torch uniform_() default"),

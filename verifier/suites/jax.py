@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..frameworks import import_framework
+from ..frameworks import NAMED_SCHEMES, import_framework, of_framework
 from ._frameworks import CONV, DENSE, Case, run_cases
 
 jax = import_framework("jax")  # raises SourceError (→ exit 2) when JAX is missing
@@ -45,12 +45,8 @@ def _j(fn: str, *args: Any, **kwargs: Any) -> tuple[str, Any]:
 
 
 _TABLE: tuple[tuple[tuple[str, Any], str], ...] = (
-    (_j("glorot_uniform"), "xavier_uniform"),
-    (_j("glorot_normal"), "xavier_normal(truncated=True)"),
-    (_j("he_uniform"), "he_uniform"),
-    (_j("he_normal"), "he_normal(truncated=True)"),
-    (_j("lecun_uniform"), "lecun_uniform"),
-    (_j("lecun_normal"), "lecun_normal(truncated=True)"),
+    # the named schemes as the one catalogue records them (verifier.frameworks.IMPLEMENTATIONS)
+    *(((i.api, i.make), i.documented) for i in of_framework("jax") if i.name in NAMED_SCHEMES),
     (_j("variance_scaling", 2.0, "fan_out", "truncated_normal"), "variance_scaling(2.0, 'fan_out', 'truncated_normal')"),
     (_j("variance_scaling", 0.5, "fan_avg", "normal"), "variance_scaling(0.5, 'fan_avg', 'normal')"),
     (_j("variance_scaling", 3.0, "fan_in", "uniform"), "variance_scaling(3.0, 'fan_in', 'uniform')"),

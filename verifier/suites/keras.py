@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..frameworks import import_framework
+from ..frameworks import NAMED_SCHEMES, import_framework, of_framework
 from ._frameworks import CONV, DENSE, Case, run_cases
 
 keras = import_framework("keras")  # raises SourceError (→ exit 2) when Keras is missing
@@ -65,12 +65,8 @@ def _k(cls: str, **kwargs: Any) -> tuple[str, Any]:
 
 
 _TABLE: tuple[tuple[tuple[str, Any], str, str], ...] = (
-    (_k("GlorotUniform"), "xavier_uniform", ""),
-    (_k("GlorotNormal"), "xavier_normal(truncated=True)", ""),
-    (_k("HeUniform"), "he_uniform", ""),
-    (_k("HeNormal"), "he_normal(truncated=True)", ""),
-    (_k("LecunUniform"), "lecun_uniform", ""),
-    (_k("LecunNormal"), "lecun_normal(truncated=True)", ""),
+    # the named schemes as the one catalogue records them (verifier.frameworks.IMPLEMENTATIONS)
+    *(((i.api, i.make), i.documented, "") for i in of_framework("keras") if i.name in NAMED_SCHEMES),
     (_k("VarianceScaling", scale=2.0, mode="fan_out", distribution="truncated_normal"),
      "variance_scaling(2.0, 'fan_out', 'truncated_normal')", ""),
     (_k("VarianceScaling", scale=0.5, mode="fan_avg", distribution="untruncated_normal"),
