@@ -579,9 +579,9 @@ Other options: `--verifier-alpha`, `--verifier-draws` (also ini keys `verifier_a
 MYPKG_INIT = """
 import math
 
-def my_init(shape, rng):
+def my_init(shape, rng, dtype="float32"):
     fan_in = math.prod(shape[1:])
-    return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
+    return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape).astype(dtype)
 """
 
 

@@ -71,8 +71,8 @@ def test_verdict_to_dict() -> None:
     assert doc["schema"] == "verifier.verdict/1"
 
 
-def test_suite_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = _json_of(capsys, ["suite", "numpy", "--format", "json"])
+def test_suite_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, doc = _json_of(capsys, ["suite", "numpy", "--format", "json", "--out", str(tmp_path)])
     assert code == 0
     validate(doc)
 

@@ -257,7 +257,7 @@ def cases(root: Path) -> list[Case]:
     c.append(Case("audit_deep_tables", ("audit", "torch_user.py:net", "--rules", "deep_tables.toml"), USAGE,
                   ("nested",), needs_torch=True))
     c.append(Case("audit_nothing_checked", ("audit", "torch_user.py:net", "--rules", "nomatch.toml",
-                                            "--no-defaults"), USAGE, ("no tensor was checked",), needs_torch=True))
+                                            "--no-defaults"), USAGE, ("nothing was checked",), needs_torch=True))
     c.append(Case("audit_factory_exits", ("audit", "torch_user.py:factory_exits"), USAGE, ("sys.exit",),
                   needs_torch=True))
     c.append(Case("audit_missing_rules", ("audit", "torch_user.py:net", "--rules", "nope.toml"), USAGE,

@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 
 import verifier
-from verifier.suites import ExactResult, exact_check
-from verifier.verdict import SampleInfo
 
 
 def mixed_results() -> list:
@@ -20,8 +18,7 @@ def mixed_results() -> list:
     bad = verifier.check(rng.normal(0, 0.06, size=(256, 128)).astype(np.float32), "normal(0, 0.05)")
     bad = dataclasses.replace(bad, sample=dataclasses.replace(bad.sample, source="<script>alert(1)</script>"))
     big = verifier.check(rng.normal(0, 1, size=(1200, 1000)), "normal(0, 1)")  # pit mode
-    exact = ExactResult("eye_", True, (exact_check("exact", False, 0.0, "all equal"),), "identity",
-                        SampleInfo("eye_", (4, 4), "float32", 16))
+    exact = verifier.check(np.eye(4, dtype=np.float32), "eye", label="eye_")
     known = dataclasses.replace(bad, known_deviation="documented <deviation>. More words.")
     grid = verifier.check(rng.normal(0, 0.1, size=(300, 300)).astype(np.float16), "normal(0, 0.1)")
     shifted = verifier.check((rng.normal(0, 0.1, size=(1000, 1000)) + 0.002).astype(np.float16), "normal(0, 0.1)")

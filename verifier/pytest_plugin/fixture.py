@@ -59,8 +59,11 @@ class Conformance:
         Takes the same keywords as :func:`verifier.check`. Without ``seed=`` the seed is
         derived from the test's node id and ``--verifier-seed``; without ``alpha=`` /
         ``draws=`` the session's ``--verifier-alpha`` / ``--verifier-draws`` apply (draws
-        only to initializers, i.e. checks given a ``shape``). The verdict is recorded for
-        the terminal summary and ``--verifier-report`` either way.
+        only to initializers, i.e. checks given a ``shape``). An initializer's own contracts
+        (:mod:`verifier.contracts`: the requested dtype and shape, same seed → same values, different
+        seeds → different values) are checked too unless ``contracts=False`` or
+        ``--verifier-no-contracts``. The verdict is recorded for the terminal summary and
+        ``--verifier-report`` either way.
         """
         __tracebackhide__ = True
         verdict = self.run(source, expect, **kwargs)
@@ -90,6 +93,8 @@ class Conformance:
             and not is_values(source)
         ):
             kwargs["draws"] = settings.draws
+        if "contracts" not in kwargs and not is_values(source):
+            kwargs["contracts"] = settings.contracts  # the initializer's own contracts: on unless turned off
         verdict = check(source, expect, **kwargs)
         self.record(verdict)
         return verdict

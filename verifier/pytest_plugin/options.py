@@ -40,11 +40,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="unknown keys or tables under [tool.verifier] in pyproject.toml fail the collection "
              "(default: a warning)",
     )
+    group.addoption(
+        "--verifier-no-contracts", action="store_true", default=None,
+        help="do not check initializers' own contracts (requested dtype and shape, same seed → same values, "
+             "different seeds → different values); they are checked by default",
+    )
     parser.addini("verifier_alpha", "default --verifier-alpha", default=None)
     parser.addini("verifier_seed", "default --verifier-seed", default=None)
     parser.addini("verifier_draws", "default --verifier-draws", default=None)
     parser.addini("verifier_report", "default --verifier-report (relative to the rootdir)", default=None)
     parser.addini("verifier_strict", "default --verifier-strict", type="bool", default=False)
+    parser.addini("verifier_contracts", "check initializers' own contracts (default true)", type="bool",
+                  default=True)
 
 
 def _setting(config: pytest.Config, name: str) -> tuple[Any, str]:
@@ -84,6 +91,7 @@ def _parse_settings(config: pytest.Config) -> Settings:
         if settings.draws < 1:
             raise pytest.UsageError(f"{where}={raw!r} is not a number of draws; give a positive integer, e.g. 4")
     settings.strict = bool(config.getoption("verifier_strict") or config.getini("verifier_strict"))
+    settings.contracts = not config.getoption("verifier_no_contracts") and bool(config.getini("verifier_contracts"))
     raw, where = _setting(config, "report")
     if raw is not None:
         base = config.invocation_params.dir if where.startswith("--") else config.rootpath

@@ -34,7 +34,7 @@ __all__ = ["pytest_collect_file", "ConfigChecks", "ConformanceItem", "ConfigErro
 
 _TABLE = "[[tool.verifier.check]]"
 _REQUIRED = ("target", "expect", "shapes")
-_OPTIONAL = ("dtype", "layout", "draws", "seed", "alpha", "convention", "fan_in", "fan_out", "name")
+_OPTIONAL = ("dtype", "layout", "draws", "seed", "alpha", "convention", "fan_in", "fan_out", "name", "contracts")
 _EXAMPLES = {
     "target": 'target = "mypkg/init.py:my_init" (an import string; call syntax like f(mode=\'fan_out\') allowed)',
     "expect": 'expect = "he_normal" (the spec the weights should follow)',
@@ -48,6 +48,7 @@ _EXAMPLES = {
     "fan_in": "fan_in = 512 (a positive int)",
     "fan_out": "fan_out = 256 (a positive int)",
     "name": 'name = "my_init_fan_out" (letters, digits, _ . -)',
+    "contracts": "contracts = false (checked by default: the requested dtype, same seed → same values)",
 }
 _SECTION_KEYS = ("check",)
 
@@ -127,6 +128,7 @@ class _CheckSpec:
     dtype: str
     options: dict[str, Any]
     where: str
+    dtype_given: bool = True  # False: float32 by default, not asked of the initializer (no dtype contract)
 
 
 def _is_int(value: Any) -> bool:
@@ -215,6 +217,10 @@ def _parse_table(table: Any, number: int, base: Path) -> list[_CheckSpec]:
             if not _is_int(table[key]) or table[key] < minimum:
                 raise bad(key, f"is not an integer >= {minimum}")
             options[key] = table[key]
+    if "contracts" in table:
+        if not isinstance(table["contracts"], bool):
+            raise bad("contracts", "is not true or false")
+        options["contracts"] = table["contracts"]
     if "alpha" in table:
         value = table["alpha"]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -233,7 +239,7 @@ def _parse_table(table: Any, number: int, base: Path) -> list[_CheckSpec]:
 
     target = relative_to(table["target"], base)
     return [
-        _CheckSpec(name, target, table["expect"], shape, dtype, options, where)
+        _CheckSpec(name, target, table["expect"], shape, dtype, options, where, "dtype" in table)
         for shape in parsed_shapes
         for dtype in canonical
     ]
@@ -327,8 +333,10 @@ class ConformanceItem(pytest.Item):
             options.setdefault("alpha", settings.alpha)
         if settings.draws is not None:
             options.setdefault("draws", settings.draws)
+        options.setdefault("contracts", settings.contracts)
         with _importable_from(self.path.parent):
-            verdict = check(self.spec.target, self.spec.expect, shape=self.spec.shape, dtype=self.spec.dtype,
+            verdict = check(self.spec.target, self.spec.expect, shape=self.spec.shape,
+                            dtype=self.spec.dtype if self.spec.dtype_given else None,
                             **options)
         session.add(self.nodeid, verdict)
         if not verdict.passed:

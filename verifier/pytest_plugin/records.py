@@ -74,6 +74,7 @@ class Settings:
     draws: int | None = None
     report: Path | None = None
     strict: bool = False
+    contracts: bool = True
 
 
 @dataclasses.dataclass
