@@ -23,11 +23,14 @@ pytest_plugins = ["pytester"]
 INITS = """
 import math
 
-def good(shape, rng):
-    return rng.normal(0.0, math.sqrt(2.0 / math.prod(shape[1:])), size=shape)
+def good(shape, rng, dtype="float32"):
+    return rng.normal(0.0, math.sqrt(2.0 / math.prod(shape[1:])), size=shape).astype(dtype)
 
-def bad(shape, rng):          # twice the variance He init should have
-    return rng.normal(0.0, math.sqrt(4.0 / math.prod(shape[1:])), size=shape)
+def bad(shape, rng, dtype="float32"):          # twice the variance He init should have
+    return rng.normal(0.0, math.sqrt(4.0 / math.prod(shape[1:])), size=shape).astype(dtype)
+
+def cast(shape, rng):         # ignores the dtype it is asked for: verifier would have to cast it
+    return rng.normal(0.0, math.sqrt(2.0 / math.prod(shape[1:])), size=shape)
 """
 
 FIXTURE_TESTS = """
@@ -93,7 +96,7 @@ def test_fixture_pass_and_fail_with_readable_verdict(project: pytest.Pytester) -
         "E       FAIL  bad (numpy convention)",
         "*expected  he_normal = N(0, 0.125²)*",
         "*observed  std = 1.4* × expected (99% CI *",
-        "*variance    REJECT*",
+        "*variance *REJECT*",
         "test_fixture.py:*: AssertionError",
         "FAILED test_fixture.py::test_bad - AssertionError: std ×1.4*",
     ])
@@ -664,8 +667,8 @@ def test_fixture_propagate(pytester: pytest.Pytester) -> None:
 
         def net(init):
             layers = []
-            for _ in range(12):
-                lin = torch.nn.Linear(64, 64, bias=False)
+            for _ in range(8):
+                lin = torch.nn.Linear(256, 256, bias=False)
                 if init == "he":
                     torch.nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
                 else:
@@ -674,12 +677,29 @@ def test_fixture_propagate(pytester: pytest.Pytester) -> None:
             return torch.nn.Sequential(*layers)
 
         def test_he(conformance):
-            report = conformance.propagate(lambda: net("he"), batch=128)
+            report = conformance.propagate(lambda: net("he"), batch=256, seeds=8)
             assert report.passed
 
         def test_xavier(conformance):
-            conformance.propagate(lambda: net("xavier"), batch=128)
+            conformance.propagate(lambda: net("xavier"), batch=256)
     """)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*test_xavier*", "*AssertionError*"])
+
+
+def test_contracts_on_by_default_catch_a_silent_cast(project: pytest.Pytester) -> None:
+    """A numpy-style initializer asked for float16 that has no dtype argument fails its ``dtype``
+    contract in the plugin (no silent cast); ``contracts = false`` or --verifier-no-contracts opts out."""
+    project.makefile(".toml", pyproject="""
+        [[tool.verifier.check]]
+        target = "inits.py:cast"
+        expect = "he_normal"
+        shapes = [[64, 64]]
+        dtype = "float16"
+    """)
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*dtype rejected against he_normal*"])
+    off = project.runpytest("--verifier-no-contracts", "-p", "no:cacheprovider")
+    off.assert_outcomes(passed=1)

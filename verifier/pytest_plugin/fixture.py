@@ -100,8 +100,8 @@ class Conformance:
         return verdict
 
     def propagate(self, model: Any, inputs: Any = None, **kwargs: Any) -> Any:
-        """:func:`verifier.propagate` with seeds derived from the test's node id (unless ``seeds=``
-        is given); fail the test with the report's text when the variance is not kept through depth.
+        """:func:`verifier.propagate` with seeds derived from the test's node id (``seeds=k`` derives
+        ``k`` of them, 5 by default; a list of seeds is used as given); fail the test with the report's text when the variance is not kept through depth.
 
         Returns the :class:`~verifier.propagation.PropagationReport` (``.passed``, per-layer ratios
         with intervals, the diagnosis).
@@ -109,10 +109,11 @@ class Conformance:
         __tracebackhide__ = True
         from ..propagation import assert_propagates
 
-        if kwargs.get("seeds") is None:
+        seeds = kwargs.get("seeds")
+        if seeds is None or (isinstance(seeds, int) and not isinstance(seeds, bool)):  # derive them from the node id
             base = self.next_seed()
             self._calls += 1
-            kwargs["seeds"] = [(base + i) % 2**32 for i in range(5)]
+            kwargs["seeds"] = [(base + i) % 2**32 for i in range(5 if seeds is None else seeds)]
         return assert_propagates(model, inputs, **kwargs)
 
     def record(self, verdict: Verdict) -> Verdict:
