@@ -247,6 +247,10 @@ def cases(root: Path) -> list[Case]:
               needs_torch=True, env={"PYTHONWARNINGS": "ignore"})
     check("torch_garbage_float64", "torch_user.py:garbage", FAIL, extra=("--shape", "64,64", "--dtype", "float64"),
           needs_torch=True)
+    c.append(Case("identify_garbage", ("identify", "torch_user.py:garbage", "--shape", "64,64", "--dtype", "float64"),
+                  USAGE, ("out of any sensible range",), needs_torch=True))
+    c.append(Case("identify_budget", ("identify", "torch.nn.init.normal_", "--shape", "100000,100000"), USAGE,
+                  ("--max-bytes",)))
     # reports
     check("out_is_a_file", "good.npy", USAGE, "out_is_file", "not a folder", extra=("--out", "out_is_file"))
     check("out_dev_full", "good.npy", USAGE, "/dev/full", extra=("--out", "/dev/full"))

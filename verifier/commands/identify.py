@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from ..cli import UsageError
 from ._common import DEFAULT_MAX_BYTES, add_resource_options, emit
 
 __all__ = ["register", "run"]
@@ -41,8 +42,12 @@ def run(args: argparse.Namespace) -> int:
     from .check import check_budget
 
     check_budget(args.shape, args.dtype, 1, getattr(args, "max_bytes", DEFAULT_MAX_BYTES))
-    result = identify(args.target, shape=args.shape, layout=args.layout, seed=args.seed, dtype=args.dtype,
-                      top=args.top, fan_in=args.fan_in, fan_out=args.fan_out)
+    try:
+        result = identify(args.target, shape=args.shape, layout=args.layout, seed=args.seed, dtype=args.dtype,
+                          top=args.top, fan_in=args.fan_in, fan_out=args.fan_out)
+    except ArithmeticError:  # moments beyond the float range: no scheme can be fitted
+        raise UsageError(f"the values of {args.target} are out of any sensible range for weights (their statistics "
+                         "overflow a float: an unfilled buffer?); nothing to identify") from None
     if args.format == "json":
         emit(args, json.dumps(result.as_dict(), indent=2, default=str))
     else:
