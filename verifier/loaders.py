@@ -177,13 +177,13 @@ def _npz(path: Path, key: str | None, display: str, max_bytes: int) -> Any:
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
-def open_safetensors(path: Path, display: str, *, max_bytes: int = DEFAULT_MAX_BYTES
+def open_safetensors(path: Path, display: str, *, max_bytes: int | None = None
                      ) -> tuple[list[str], Callable[[str], Any]]:
     """The tensor names of a ``.safetensors`` file and a reader of one tensor by name.
 
-    Tensors are read one at a time (torch tensors when torch is installed, else numpy); a tensor
-    whose header declares more than ``max_bytes`` is refused before it is read (safetensors
-    itself checks that the header's offsets lie inside the file).
+    Tensors are read one at a time (torch tensors when torch is installed, else numpy); with
+    ``max_bytes``, a tensor whose header declares more is refused before it is read. (safetensors
+    itself checks that the header's offsets lie inside the file, so no tensor exceeds the file.)
     """
     try:
         from safetensors import safe_open
@@ -208,7 +208,7 @@ def open_safetensors(path: Path, display: str, *, max_bytes: int = DEFAULT_MAX_B
             declared = math.prod(shape) * _SAFETENSORS_ITEMSIZE.get(str(part.get_dtype()).upper(), 8)
         except Exception as exc:
             raise SourceError(f"cannot read {display} ({name}): {_first_line(exc)}") from None
-        if declared > max_bytes:
+        if max_bytes is not None and declared > max_bytes:
             raise _over_budget(f"{display} ({name})", f"the tensor of shape {shape}", declared, max_bytes)
         try:
             return handle.get_tensor(name)
@@ -218,9 +218,10 @@ def open_safetensors(path: Path, display: str, *, max_bytes: int = DEFAULT_MAX_B
     return keys, get
 
 
-def _check_torch_zip(path: Path, display: str, max_bytes: int) -> None:
+def _check_torch_zip(path: Path, display: str) -> None:
     """A zip-format ``.pt``: refuse compressed members (torch.save never compresses; a zip bomb
-    does) and declared contents above ``max_bytes``, before torch reads anything."""
+    does) before torch reads anything. Stored members cannot hold more than the file, and torch
+    memory-maps them."""
     import zipfile
 
     try:
@@ -234,23 +235,24 @@ def _check_torch_zip(path: Path, display: str, max_bytes: int) -> None:
     if packed:
         raise SourceError(f"{display} has compressed members ({packed[0]}); torch.save never compresses, so the "
                           "file is not a torch checkpoint (or is a zip bomb); save it again with torch.save")
-    declared = sum(i.file_size for i in infos)
-    if declared > max_bytes:
-        raise _over_budget(display, "its contents", declared, max_bytes)
+    lying = [i.filename for i in infos if i.file_size != i.compress_size]
+    if lying:
+        raise SourceError(f"{display}: member {lying[0]} declares a size that differs from what it stores; the file "
+                          "is corrupt, save it again with torch.save")
 
 
-def torch_load(path: Path, display: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+def torch_load(path: Path, display: str) -> Any:
     """``torch.load(weights_only=True)`` on the CPU, memory-mapped where the file format allows.
 
     A file that needs pickle beyond plain tensors (a whole pickled module, a custom class)
-    is refused with :data:`_PICKLE`; a zip-format file declaring more than ``max_bytes``, or
-    holding compressed members, is refused before torch reads it.
+    is refused with :data:`_PICKLE`; a zip-format file with compressed or lying members is
+    refused before torch reads it.
     """
     try:
         import torch
     except ImportError:
         raise SourceError("reading .pt files needs torch: pip install torch") from None
-    _check_torch_zip(path, display, max_bytes)
+    _check_torch_zip(path, display)
     try:
         try:
             return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
@@ -271,7 +273,7 @@ def _safetensors(path: Path, key: str | None, display: str, max_bytes: int) -> A
 
 
 def _torch(path: Path, key: str | None, display: str, max_bytes: int) -> Any:
-    obj = torch_load(path, display, max_bytes=max_bytes)
+    obj = torch_load(path, display)
     import torch
 
     if isinstance(obj, torch.Tensor):

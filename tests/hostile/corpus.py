@@ -31,6 +31,7 @@ class Case:
     code: int
     words: tuple[str, ...] = ()
     needs_torch: bool = False
+    needs_safetensors: bool = False
     no_torch: bool = False  # run with a `torch` that cannot be imported
     env: dict[str, str] = field(default_factory=dict)
 
@@ -191,11 +192,11 @@ def cases(root: Path) -> list[Case]:
     check("npz_good", "good.npz:w", OK)
     check("npz_bomb_capped", "bomb.npz", USAGE, "128.0 MiB", "--max-bytes", extra=("--max-bytes", "64MiB"))
     check("npz_bomb_within_budget", "bomb.npz", FAIL)  # 128 MiB of zeros, under RLIMIT_AS: a verdict
-    check("safetensors_empty", "empty.safetensors", USAGE, "safetensors")
-    check("safetensors_huge_header", "huge_header.safetensors", USAGE, "header")
-    check("safetensors_liar", "liar.safetensors", USAGE, "safetensors")
-    check("safetensors_not_json", "not_json.safetensors", USAGE, "safetensors")
-    check("safetensors_budget", "small.safetensors", USAGE, "--max-bytes", extra=("--max-bytes", "16"))
+    check("safetensors_empty", "empty.safetensors", USAGE, "safetensors", needs_safetensors=True)
+    check("safetensors_huge_header", "huge_header.safetensors", USAGE, "header", needs_safetensors=True)
+    check("safetensors_liar", "liar.safetensors", USAGE, "safetensors", needs_safetensors=True)
+    check("safetensors_not_json", "not_json.safetensors", USAGE, "safetensors", needs_safetensors=True)
+    check("safetensors_budget", "small.safetensors", USAGE, "--max-bytes", extra=("--max-bytes", "16"), needs_safetensors=True)
     check("pt_empty", "empty.pt", USAGE, "empty.pt", needs_torch=True)
     check("pt_garbage", "garbage.pt", USAGE, "garbage.pt", needs_torch=True)
     check("pt_pickle_bomb", "pickle_bomb.pt", USAGE, "pickle", needs_torch=True)
@@ -214,7 +215,7 @@ def cases(root: Path) -> list[Case]:
     check("spec_tiny_std", "good.npy", FAIL, expect="normal(0, 1e-300)")
     check("spec_inf", "good.npy", USAGE, "std", expect="normal(0, 1e999)")
     check("kwargs_deep", "torch.nn.init.normal_(std=" + _liar_literal(5000) + ")", USAGE, "nested",
-          extra=("--shape", "8,8"))
+          extra=("--shape", "8,8"), needs_torch=True)
     check("kwargs_400_digits", "torch.nn.init.normal_(std=sqrt(" + "9" * 400 + "))", USAGE, "too large",
           extra=("--shape", "8,8"), needs_torch=True)
     # shapes and budgets
@@ -246,6 +247,10 @@ def cases(root: Path) -> list[Case]:
               needs_torch=True, env={"PYTHONWARNINGS": "ignore"})
     check("torch_garbage_float64", "torch_user.py:garbage", FAIL, extra=("--shape", "64,64", "--dtype", "float64"),
           needs_torch=True)
+    c.append(Case("identify_garbage", ("identify", "torch_user.py:garbage", "--shape", "64,64", "--dtype", "float64"),
+                  USAGE, ("out of any sensible range",), needs_torch=True))
+    c.append(Case("identify_budget", ("identify", "torch.nn.init.normal_", "--shape", "100000,100000"), USAGE,
+                  ("--max-bytes",)))
     # reports
     check("out_is_a_file", "good.npy", USAGE, "out_is_file", "not a folder", extra=("--out", "out_is_file"))
     check("out_dev_full", "good.npy", USAGE, "/dev/full", extra=("--out", "/dev/full"))

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 1 << 30  # 1 GiB of address space
 
 
-def _torch_installed() -> bool:
+def _installed(name: str) -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("torch") is not None
+    return importlib.util.find_spec(name) is not None
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +74,10 @@ CASES = cases(Path("."))
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_hostile_case(case, corpus: Path) -> None:
-    if case.needs_torch and not _torch_installed():
+    if case.needs_torch and not _installed("torch"):
         pytest.skip("needs torch")
+    if case.needs_safetensors and not _installed("safetensors"):
+        pytest.skip("needs safetensors")
     proc = run_cli(case.argv, corpus, no_torch=case.no_torch, extra_env=case.env)
     if case.code == USAGE and not case.argv:
         assert proc.returncode == USAGE and "Traceback" not in proc.stderr

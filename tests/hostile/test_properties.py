@@ -188,7 +188,11 @@ def test_unmutated_files_load(tmp_path: Path) -> None:
     """The valid files load and pass (so the mutated ones test the loaders, not a broken fixture)."""
     assert {"w.npy", "w.npz", "w.safetensors"} <= set(VALID)
     assert zipfile.is_zipfile(io.BytesIO(VALID["w.npz"]))
+    import importlib.util
+
     for name, data in VALID.items():
+        if name.endswith(".safetensors") and importlib.util.find_spec("safetensors") is None:
+            continue
         (tmp_path / name).write_bytes(data)
         target = str(tmp_path / name) + ("" if name.endswith(".npy") else ":w")
         values, _ = load_tensor(target)

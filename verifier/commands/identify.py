@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from ..cli import UsageError
 from ._common import DEFAULT_MAX_BYTES, add_resource_options, emit
 
 __all__ = ["register", "run"]
@@ -44,8 +45,12 @@ def run(args: argparse.Namespace) -> int:
     max_bytes = getattr(args, "max_bytes", DEFAULT_MAX_BYTES)
     check_budget(args.shape, args.dtype, 1, max_bytes)
     source, _ = _load(args.target, max_bytes)  # a saved tensor (w.npy, w.safetensors:key, ...) or an import string
-    result = identify(source, shape=args.shape, layout=args.layout, seed=args.seed, dtype=args.dtype,
-                      top=args.top, fan_in=args.fan_in, fan_out=args.fan_out)
+    try:
+        result = identify(source, shape=args.shape, layout=args.layout, seed=args.seed, dtype=args.dtype,
+                          top=args.top, fan_in=args.fan_in, fan_out=args.fan_out)
+    except ArithmeticError:  # moments beyond the float range: no scheme can be fitted
+        raise UsageError(f"the values of {args.target} are out of any sensible range for weights (their statistics "
+                         "overflow a float: an unfilled buffer?); nothing to identify") from None
     if args.format == "json":
         emit(args, json.dumps(result.to_dict(), indent=2, default=str))
     else:

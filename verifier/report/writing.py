@@ -6,7 +6,7 @@ caller writes there is moved into the destination when the ``with`` block ends w
 - each file is moved with :func:`os.replace` (an atomic rename on one file system), which replaces
   a symlink of that name itself and never writes through it to its target;
 - the moves of one run happen under an exclusive ``flock`` on the destination folder, with
-  SIGINT/SIGTERM held back, so two runs writing the same ``--out`` leave the full set of one of
+  SIGINT/SIGTERM/SIGALRM held back, so two runs writing the same ``--out`` leave the full set of one of
   them (the later), and Ctrl-C never leaves a partial set;
 - an error (a read-only folder, a full disk, a destination that is a file) raises
   :class:`~verifier.errors.ReportWriteError` naming the path and the reason, and the temporary
@@ -49,11 +49,12 @@ def _prepare(out: Path) -> Path:
 
 @contextlib.contextmanager
 def _held_signals() -> Iterator[None]:
-    """Hold back SIGINT and SIGTERM (delivered after the block) where the platform allows."""
+    """Hold back SIGINT, SIGTERM and SIGALRM (``--timeout``), delivered after the block, where the
+    platform allows."""
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield
