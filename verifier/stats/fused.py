@@ -156,17 +156,23 @@ def _kernels() -> Any:
         import numba
     except Exception:  # numba missing or broken: the torch/numpy paths are used
         return None
-    return _build(numba)
+    try:
+        return _build(numba, cache=True)
+    except RuntimeError:  # no writable cache location: compile in memory each process
+        return _build(numba, cache=False)
 
 
-def _build(numba: Any) -> Any:  # noqa: C901 - the kernels are one unit
-    njit = numba.njit
+def _build(numba: Any, cache: bool) -> Any:  # noqa: C901 - the kernels are one unit
+    def njit(**kw: Any) -> Any:
+        kw["cache"] = cache
+        return numba.njit(**kw)
+
     # reassoc/contract only: the float64 sums may be reordered (vectorised) and multiply-adds
     # fused; no 'nnan'/'ninf' (non-finite values are detected) and no approximate division.
     fm = {"reassoc", "contract"}
     cells = int(2 * Z_MAX * CELLS_PER_UNIT)
 
-    @njit(nogil=True, cache=True, fastmath=fm, boundscheck=False, inline="always")
+    @njit(nogil=True, fastmath=fm, boundscheck=False, inline="always")
     def phi(z: float, tab: Any) -> float:
         """Φ̃(z): the cubic of z's cell (0 and 1 beyond ±Z_MAX; NaN reads a valid row)."""
         zc = min(max(z, -Z_MAX), Z_MAX)
@@ -181,7 +187,7 @@ def _build(numba: Any) -> Any:  # noqa: C901 - the kernels are one unit
             return 1.0
         return u
 
-    @njit(nogil=True, cache=True, fastmath=fm, boundscheck=False)
+    @njit(nogil=True, fastmath=fm, boundscheck=False)
     def phi_block(x: Any, s: int, e: int, loc: float, inv_scale: float, z_lo: float, z_hi: float,
                   mul: float, add: float, tab: Any, out: Any) -> None:
         """out[i - s] = mul·Φ̃(z) + add, z = clamp((x - loc)·inv_scale, z_lo, z_hi)."""
@@ -190,7 +196,7 @@ def _build(numba: Any) -> Any:  # noqa: C901 - the kernels are one unit
             z = min(max(z, z_lo), z_hi)
             out[i - s] = phi(z, tab) * mul + add
 
-    @njit(nogil=True, cache=True, fastmath=fm)
+    @njit(nogil=True, fastmath=fm)
     def moments_block(x: Any, s: int, e: int, c: float, st: Any) -> bool:
         """Add Σd..Σd⁴ of x[s:e] to st; False (nothing added) if a value is not finite.
 
@@ -214,7 +220,7 @@ def _build(numba: Any) -> Any:  # noqa: C901 - the kernels are one unit
         st[_S4] += b4
         return True
 
-    @njit(nogil=True, cache=True)
+    @njit(nogil=True)
     def slow_block(x: Any, s: int, e: int, c: float, st: Any, keep: Any) -> None:
         """Per value: count non-finite values; the finite ones are added (keep[i] marks them)."""
         for i in range(s, e):
@@ -237,7 +243,7 @@ def _build(numba: Any) -> Any:  # noqa: C901 - the kernels are one unit
                 st[_S3] += d * d * d
                 st[_S4] += d * d * d * d
 
-    @njit(nogil=True, cache=True, fastmath=fm, boundscheck=False, inline="always")
+    @njit(nogil=True, fastmath=fm, boundscheck=False, inline="always")
     def count(k: int, counts: Any, wide: Any) -> int:
         """counts[k] += 1 in uint8; a wrap past 255 moves 256 into the int64 wide counts (returns 1)."""
         q = counts[k]
@@ -248,7 +254,7 @@ def _build(numba: Any) -> Any:  # noqa: C901 - the kernels are one unit
         counts[k] = q + 1
         return 0
 
-    @njit(nogil=True, cache=True, fastmath=fm, boundscheck=False)
+    @njit(nogil=True, fastmath=fm, boundscheck=False)
     def normal_block(x: Any, s: int, e: int, loc: float, inv_scale: float, mul: float, band: float,
                      tab: Any, counts: Any, wide: Any, defer: Any, nd: int, st: Any) -> int:
         """The PIT bins of a block of finite values under a normal null (the common case, lean)."""
@@ -268,7 +274,7 @@ def _build(numba: Any) -> Any:  # noqa: C901 - the kernels are one unit
         st[_WRAPS] += wraps
         return nd
 
-    @njit(nogil=True, cache=True, boundscheck=False)
+    @njit(nogil=True, boundscheck=False)
     def fused_float(x: Any, c: float, kind: int, p: Any, tab: Any, counts: Any, wide: Any,
                     defer: Any, keep: Any, st: Any) -> None:
         """One pass over x: moments about c, non-finite counts and (kind > 0) the PIT bins.
@@ -329,7 +335,7 @@ def _build(numba: Any) -> Any:  # noqa: C901 - the kernels are one unit
                     nd += 1  # overflow: the caller re-bins with the reference path
         st[_NDEFER] = nd
 
-    @njit(nogil=True, cache=True)
+    @njit(nogil=True)
     def grid_counts(bits: Any, counts: Any) -> None:
         """counts[b] += 1 for each 16-bit pattern (four interleaved tables: no store-forwarding stall)."""
         n = bits.shape[0]
