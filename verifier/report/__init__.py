@@ -53,11 +53,16 @@ def write_reports(
     """Write the reports of ``results`` (Verdicts and/or ExactResults) into ``out_dir``.
 
     Formats: ``json`` (report.json), ``md`` (report.md), ``html`` (report.html, plots embedded when
-    matplotlib is installed), ``junit`` (junit.xml). Returns the paths written.
+    matplotlib is installed), ``junit`` (junit.xml). Returns the paths written (none on a
+    torch.distributed rank other than 0).
     """
     unknown = [f for f in formats if f not in FILENAMES]
     if unknown:
         raise ValueError(f"unknown report format(s) {unknown}; choose from {sorted(FILENAMES)}")
+    from verifier.distributed import is_writer
+
+    if not is_writer():  # under torch.distributed every rank has the same verdicts: rank 0 writes
+        return []
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     common = dict(title=title, command=command, seed=seed, alpha=alpha, notes=notes)

@@ -286,9 +286,23 @@ def check_cvm(s: Summary, null: NullModel) -> CheckResult:
     return _gof_check("cvm", s, _gof_statistics(s, null, ("cvm",))["cvm"])
 
 
+def check_shards(s: Summary, null: NullModel) -> CheckResult | None:
+    """A distributed tensor: fails if a shard's values repeat another's (the same seed on
+    every rank; probability 0 under a continuous null, see :mod:`verifier.distributed`)."""
+    if s.shards is None:
+        return None
+    if s.repeated_shards:
+        return _decision_free("shards", s.repeated_shards, f"{s.repeated_shards} of {s.shards} shards repeat "
+                              "another shard's values (the same seed on every rank?)")
+    return _decision_free("shards", 0, f"{s.shards} shards, none a copy of another")
+
+
 def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
     """All applicable checks, in report order. Statistical checks need ≥ 2 distinct finite values."""
     out: list[CheckResult] = [check_finite(s, null), check_degenerate(s, null)]
+    shards = check_shards(s, null)
+    if shards is not None:
+        out.append(shards)
     support = check_support(s, null)
     if support is not None:
         out.append(support)

@@ -129,6 +129,8 @@ class Summary:
     n_below: int = 0  # pit mode: finite values below the null's support
     n_above: int = 0
     pit_error: float = 0.0  # pit mode: bound on |computed u - F(x)| (widens the certified bounds)
+    shards: int | None = None  # a distributed tensor: how many ranks' shards were merged (None: one tensor)
+    repeated_shards: int = 0  # shards whose values repeat another shard's (the same seed on every rank)
 
     @property
     def n(self) -> int:
@@ -321,6 +323,13 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
     bins = pit_bins(sample.n) if mode == "pit" else 0
     if backend not in ("auto", "fused", "torch", "numpy"):
         raise ValueError(f"backend must be 'auto', 'fused', 'torch' or 'numpy', got {backend!r}")
+    if getattr(sample, "shard", None) is not None:  # one rank's shard of a distributed tensor
+        from ..distributed import merge_across_ranks
+
+        local = replace(sample, shard=None)
+        part = summarize(local, dist, exact_max=exact_max, block=block, backend=backend) if _has_values(local) \
+            else _empty_summary(sample.dtype, mode, bins)
+        return merge_across_ranks(part, sample)
     if backend in ("auto", "fused"):
         from . import fused
 
@@ -341,6 +350,20 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
         chunk = None if block == BLOCK else block
         return summarize_torch(sample.chunks, sample.dtype, mode, dist, bins, chunk=chunk)
     return _summarize_numpy(sample, dist, mode, bins, block)
+
+
+def _has_values(sample: Sample) -> bool:
+    return any(int(np.prod(getattr(c, "shape", ()), dtype=np.int64)) for c in sample.chunks)
+
+
+def _empty_summary(dtype: str, mode: str, bins: int) -> Summary:
+    """The summary of no values (a rank whose shard is empty or replicates another's)."""
+    if mode == "grid":
+        return _grid_summary(np.zeros(65536, dtype=np.int64), dtype)
+    nan = float("nan")
+    if mode == "exact":
+        return Summary(dtype, mode, 0, 0, 0, 0, Moments(), nan, nan, sorted_values=np.empty(0))
+    return Summary(dtype, mode, 0, 0, 0, 0, Moments(), nan, nan, counts=np.zeros(bins, dtype=np.int64))
 
 
 def _summarize_numpy(sample: Sample, dist: Distribution | None, mode: str, bins: int, block: int) -> Summary:
