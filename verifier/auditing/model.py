@@ -71,6 +71,10 @@ def _is_state_dict_path(obj: Any) -> bool:
 
 def _resolve(model: Any) -> tuple[str, Any, str]:
     """``(kind, obj, description)`` with kind ``'module'``, ``'factory'`` or ``'state_dict'``."""
+    from .checkpoints import is_checkpoint, open_checkpoint
+
+    if is_checkpoint(model):  # a sharded checkpoint: *.safetensors.index.json or a directory of shards
+        return "state_dict", open_checkpoint(model), str(model)
     if _is_state_dict_path(model):
         path = Path(model)
         if path.suffix.lower() not in STATE_DICT_SUFFIXES:
@@ -403,7 +407,11 @@ def _lazy_rows(model: Any, ruleset: RuleSet, use_defaults: bool, alpha: float, s
 
 def _state_dict_items(obj: Any) -> tuple[Iterator[tuple[str, Any]], int, list[str]]:
     """``(items, count, notes)`` of a state dict mapping or file, read lazily where possible."""
+    from .checkpoints import Checkpoint
+
     notes: list[str] = []
+    if isinstance(obj, Checkpoint):
+        return obj.items(), obj.total, [f"{len(obj.shards)} shard file(s), read tensor by tensor"]
     if isinstance(obj, Path):
         if obj.suffix.lower() == ".safetensors":
             keys, get = open_safetensors(obj, str(obj))
@@ -460,6 +468,7 @@ def audit(
     lazy: bool | None = None,
     defaults: bool = True,
     progress: bool | None = None,
+    jobs: int = 1,
 ) -> AuditReport:
     """Audit every tensor of a model against the rules and torch's defaults.
 
@@ -485,6 +494,9 @@ def audit(
         Apply the built-in torch default rules after the user rules.
     progress : bool, optional
         Show a tqdm progress bar (default: only when stderr is a terminal and tqdm is installed).
+    jobs : int
+        Sharded checkpoints (``*.safetensors.index.json`` or a directory of shards): audit the
+        shards in this many processes (see :mod:`verifier.auditing.checkpoints`).
 
     Returns
     -------
@@ -521,8 +533,15 @@ def audit(
             )
         if lazy:
             raise SourceError("lazy=True applies to factories only; a state dict is already read tensor by tensor")
+        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+            raise SpecError(f"jobs must be a positive integer, got {jobs!r}")
         items, total, notes = _state_dict_items(obj)
-        rows = _state_dict_rows(items, total, ruleset, level, progress)
+        from .checkpoints import Checkpoint, checkpoint_rows
+
+        if isinstance(obj, Checkpoint):
+            rows = checkpoint_rows(obj, ruleset, level, progress, jobs)
+        else:
+            rows = _state_dict_rows(items, total, ruleset, level, progress)
         return AuditReport.decide(desc, rows, alpha=level, correction=corr, seed=None, mode="state dict", notes=notes)
     _torch()
     if kind == "module":

@@ -39,7 +39,8 @@ def register(subparsers: Any) -> None:
                "\"Linear.weight\" = \"he_uniform(a=sqrt(5))\"; \"skip\", \"zeros\", \"ones\" allowed. "
                "Exit codes: 0 every tensor conforms, 1 some tensor does not, 2 usage or input error.",
     )
-    p.add_argument("model", metavar="MODEL", help="import string of a module or factory, or a state dict file")
+    p.add_argument("model", metavar="MODEL", help="import string of a module or factory, a state dict file, or a sharded checkpoint "
+                   "(model.safetensors.index.json or a directory of .safetensors shards)")
     p.add_argument("--rules", metavar="FILE", default=None, help="TOML rules file ([rules], [types], [audit])")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="write audit.txt, audit.json, audit.md, audit.html (with a per-layer std plot) and the "
@@ -58,7 +59,19 @@ def register(subparsers: Any) -> None:
                    help="do not apply the built-in torch default rules")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                    help="no progress bar (shown on a terminal when tqdm is installed)")
+    p.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                   help="sharded checkpoints (*.safetensors.index.json or a directory): audit shards in N processes")
     p.set_defaults(func=run)
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--jobs needs a positive integer, got {text!r}")
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         lazy=args.lazy,
         defaults=args.defaults,
         progress=args.progress,
+        jobs=args.jobs,
     )
     sys.stdout.write(report.render(args.format).rstrip("\n") + "\n")
     if args.out:
