@@ -82,8 +82,8 @@ CELLS_PER_UNIT = 256
 DEGREE = 3
 
 # stats vector layout (float64)
-_N, _S1, _S2, _S3, _S4, _MIN, _MAX, _NAN, _POS, _NEG, _BELOW, _ABOVE, _NDEFER, _WRAPS = range(14)
-_NSTAT = 14
+_N, _S1, _S2, _S3, _S4, _MIN, _MAX, _NAN, _POS, _NEG, _BELOW, _ABOVE, _NDEFER = range(13)
+_NSTAT = 13
 
 # PIT kinds
 NONE, UNIFORM, NORMAL, TRUNC = 0, 1, 2, 3
@@ -244,34 +244,31 @@ def _build(numba: Any, cache: bool) -> Any:  # noqa: C901 - the kernels are one 
                 st[_S4] += d * d * d * d
 
     @njit(nogil=True, fastmath=fm, boundscheck=False, inline="always")
-    def count(k: int, counts: Any, wide: Any) -> int:
-        """counts[k] += 1 in uint8; a wrap past 255 moves 256 into the int64 wide counts (returns 1)."""
+    def count(k: int, counts: Any, wide: Any) -> None:
+        """counts[k] += 1 in uint8; a wrap past 255 moves 256 into the int64 wide counts."""
         q = counts[k]
         if q == 255:
             wide[k] += 256
             counts[k] = 0
-            return 1
-        counts[k] = q + 1
-        return 0
+        else:
+            counts[k] = q + 1
 
     @njit(nogil=True, fastmath=fm, boundscheck=False)
     def normal_block(x: Any, s: int, e: int, loc: float, inv_scale: float, mul: float, band: float,
                      tab: Any, counts: Any, wide: Any, defer: Any, nd: int, st: Any) -> int:
         """The PIT bins of a block of finite values under a normal null (the common case, lean)."""
         cap = defer.shape[0]
-        wraps = 0
         for i in range(s, e):
             v = np.float64(x[i])
             t = phi((v - loc) * inv_scale, tab) * mul  # in [0, B]: B·u = B only beyond z = 9
             k = np.int64(t)
             f = t - k
             if f > band and f < 1.0 - band:
-                wraps += count(k, counts, wide)
+                count(k, counts, wide)
             else:
                 if nd < cap:
                     defer[nd] = v
                 nd += 1
-        st[_WRAPS] += wraps
         return nd
 
     @njit(nogil=True, boundscheck=False)
@@ -327,7 +324,7 @@ def _build(numba: Any, cache: bool) -> Any:  # noqa: C901 - the kernels are one 
                         f = t - k
                         sure = f > band and f < 1.0 - band
                 if sure:
-                    st[_WRAPS] += count(k, counts, wide)
+                    count(k, counts, wide)
                 elif nd < defer.shape[0]:
                     defer[nd] = v
                     nd += 1
@@ -462,7 +459,7 @@ class _FusedAccumulator:
 
             part = _central_from_power(m, c, st[_S1], st[_S2], st[_S3], st[_S4], Moments)
             self.moments = part if self.moments is None else self.moments.merge(part)
-        for i in (_NAN, _POS, _NEG, _BELOW, _ABOVE, _WRAPS):
+        for i in (_NAN, _POS, _NEG, _BELOW, _ABOVE):
             self.st[i] += st[i]
         self.st[_N] += k
         if m:
@@ -479,9 +476,9 @@ class _FusedAccumulator:
         self.extra.append(np.minimum((u * self.bins).astype(np.int64), self.bins - 1))
 
     def histogram(self) -> np.ndarray:
-        """The int64 PIT counts (the wide array is read only if a bin wrapped)."""
+        """The int64 PIT counts (narrow + wide; the wide array's pages are touched only by wraps)."""
         h = self.counts.astype(np.int64)
-        if self.st[_WRAPS]:
+        if np.count_nonzero(self.wide):  # untouched zero pages cost no memory to read
             h += self.wide
         for idx in self.extra:
             h += np.bincount(idx, minlength=self.bins)
