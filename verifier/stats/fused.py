@@ -101,21 +101,6 @@ def supports(dist: Distribution | None, mode: str) -> bool:
     return _pit_kind(dist) != NONE
 
 
-def prefer_torch(dtype: str, n: int, mode: str, dist: Distribution | None) -> bool:
-    """Whether ``'auto'`` should leave this case to the torch kernels although the fused pass
-    supports it: large float32 samples under a (truncated) normal null when torch is loaded.
-
-    There torch's vectorised float32 ``erf`` (certified error, bounds widened by it) costs
-    about 4.3 ns a value against 6.3 for the exact scalar table here (single thread, one run
-    of ``benchmarks/speed.py --kernels``); everywhere else (float64, uniform nulls, 16-bit
-    grids, exact mode, small samples) the fused pass is faster.
-    """
-    from .kernels import torch_available
-
-    return (mode == "pit" and dtype == "float32" and _pit_kind(dist) in (NORMAL, TRUNC)
-            and n >= THREAD_MIN and torch_available() is not None)
-
-
 def _pit_kind(dist: Distribution | None) -> int:
     from ..theory.distributions import Normal, TruncatedNormal, Uniform
 

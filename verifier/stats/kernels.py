@@ -1,8 +1,9 @@
 """Fast, chunked, multithreaded summary kernels on torch (CPU or CUDA).
 
-:func:`verifier.stats.summary.summarize` calls :func:`summarize_torch` for torch tensors,
-and for large numpy arrays (memmaps included, through :func:`torch.from_numpy`, no copy)
-when torch is installed. Without torch the numpy path in ``summary.py`` is used; both give
+:func:`verifier.stats.summary.summarize` calls :func:`summarize_torch` for CUDA tensors, and
+for CPU values when the fused compiled pass (:mod:`verifier.stats.fused`, numba) is not
+installed or does not support the null: torch tensors, and large numpy arrays (memmaps
+included, through :func:`torch.from_numpy`, no copy) when torch is installed. Without torch the numpy path in ``summary.py`` is used; both give
 the same :class:`~verifier.stats.summary.Summary` (the same counts, moments to rounding).
 
 Memory

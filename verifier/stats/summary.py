@@ -334,8 +334,6 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
         from . import fused
 
         usable = fused.available() and fused.supports(dist, mode) and fused.cpu_only(sample.chunks)
-        if backend == "auto" and usable and fused.prefer_torch(sample.dtype, sample.n, mode, dist):
-            usable = False
         if backend == "fused" and not usable:
             raise ValueError("the fused backend needs numba (pip install verifier[fast]), CPU values "
                              "and a normal, truncated normal or uniform null")
