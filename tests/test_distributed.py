@@ -32,11 +32,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _digest(a) -> str | None:  # noqa: ANN001
+def _digest(a) -> str | None:
     return None if a is None else hashlib.sha256(np.ascontiguousarray(a, dtype=np.float64).tobytes()).hexdigest()
 
 
-def _summary_of(v) -> dict:  # noqa: ANN001
+def _summary_of(v) -> dict:
     s = v.summary
     return {
         "passed": bool(v.passed),
@@ -54,7 +54,12 @@ def _worker(rank: int, world: int, port: int, out: str, root: str) -> None:
     tdist.init_process_group("gloo", rank=rank, world_size=world)
     try:
         from torch.distributed.device_mesh import init_device_mesh
-        from torch.distributed.tensor import DTensor, Replicate, Shard, distribute_tensor
+        from torch.distributed.tensor import (
+            DTensor,
+            Replicate,
+            Shard,
+            distribute_tensor,
+        )
 
         import verifier
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .sources.sample import Sample
     from .stats.summary import Summary
 
-__all__ = ["PREFIX", "ShardInfo", "is_dtensor", "from_dtensor", "merge_across_ranks", "is_writer"]
+__all__ = ["PREFIX", "ShardInfo", "from_dtensor", "is_dtensor", "is_writer", "merge_across_ranks"]
 
 PREFIX = 64
 """Values of each shard's start compared across ranks (the repeated-shard fingerprint)."""
@@ -128,8 +128,6 @@ def merge_across_ranks(local: Summary, sample: Sample) -> Summary:
     """The summary of the whole distributed tensor, the same on every rank (see the module docstring)."""
     import torch
     import torch.distributed as dist
-
-    from .stats.summary import Summary
 
     info = sample.shard
     group = info.group

@@ -12,11 +12,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 nn = torch.nn
 
-from safetensors.torch import save_file  # noqa: E402
+from safetensors.torch import save_file
 
-from verifier.auditing import audit  # noqa: E402
-from verifier.cli import main  # noqa: E402
-from verifier.errors import SourceError, SpecError  # noqa: E402
+from verifier.auditing import audit
+from verifier.cli import main
+from verifier.errors import SourceError, SpecError
 
 RULES = '''
 [rules]
@@ -55,7 +55,7 @@ def write_sharded(sd: dict, out: Path, shards: int = 3) -> Path:
     return index
 
 
-def _rows(report) -> list:  # noqa: ANN001
+def _rows(report) -> list:
     return sorted((r.name, r.status, r.reason, r.pvalue, r.adjusted) for r in report.rows)
 
 
@@ -70,7 +70,7 @@ def files(tmp_path: Path) -> tuple[Path, Path, Path]:
     return single, index, rules
 
 
-def test_sharded_audit_equals_single_file_audit(files) -> None:  # noqa: ANN001
+def test_sharded_audit_equals_single_file_audit(files) -> None:
     single, index, rules = files
     ref = audit(single, rules)
     assert ref.passed, ref
@@ -80,12 +80,12 @@ def test_sharded_audit_equals_single_file_audit(files) -> None:  # noqa: ANN001
     assert by_index.passed and "3 shard file(s)" in " ".join(by_index.notes)
 
 
-def test_jobs_give_the_same_report(files) -> None:  # noqa: ANN001
+def test_jobs_give_the_same_report(files) -> None:
     single, index, rules = files
     assert _rows(audit(index, rules, jobs=2)) == _rows(audit(single, rules))
 
 
-def test_a_broken_tensor_in_one_shard_fails(tmp_path: Path, files) -> None:  # noqa: ANN001
+def test_a_broken_tensor_in_one_shard_fails(tmp_path: Path, files) -> None:
     _, _, rules = files
     sd = _state_dict()
     sd["3.weight"] = sd["3.weight"] * 1.1
@@ -96,7 +96,7 @@ def test_a_broken_tensor_in_one_shard_fails(tmp_path: Path, files) -> None:  # n
     assert main(["audit", str(files[1]), "--rules", str(rules)]) == 0
 
 
-def test_bad_checkpoints_are_one_line_errors(tmp_path: Path, files) -> None:  # noqa: ANN001
+def test_bad_checkpoints_are_one_line_errors(tmp_path: Path, files) -> None:
     _, index, rules = files
     bad = tmp_path / "bad.safetensors.index.json"
     bad.write_text("{not json")

@@ -11,10 +11,10 @@ from scipy import special
 
 pytest.importorskip("numba")
 
-from verifier.sources.sample import Sample  # noqa: E402
-from verifier.stats import fused  # noqa: E402
-from verifier.stats.summary import Summary, pit_bins, summarize  # noqa: E402
-from verifier.theory.distributions import Normal, TruncatedNormal, Uniform  # noqa: E402
+from verifier.sources.sample import Sample
+from verifier.stats import fused
+from verifier.stats.summary import Summary, pit_bins, summarize
+from verifier.theory.distributions import Normal, TruncatedNormal, Uniform
 
 pytestmark = pytest.mark.skipif(not fused.available(), reason="numba kernels unavailable")
 

@@ -70,7 +70,7 @@ def open_checkpoint(obj: str | Path) -> Checkpoint:
         weight_map = index["weight_map"]
         if not isinstance(weight_map, dict):
             raise TypeError("weight_map is not a mapping")
-    except Exception as exc:  # malformed JSON or layout
+    except (ValueError, KeyError, TypeError, OSError) as exc:  # malformed JSON or layout
         raise SourceError(f"cannot read checkpoint index {str(path)!r}: {type(exc).__name__}: {exc}; "
                           "expected {\"weight_map\": {tensor name: shard file}}".splitlines()[0]) from None
     by_file: dict[str, list[str]] = {}

@@ -439,6 +439,7 @@ def _state_dict_rows(items: Iterator[tuple[str, Any]], total: int, ruleset: Rule
     try:
         for name, t in items:
             rows.append(_row(str(name), t, None, [], ruleset, False, alpha))
+            del t  # streamed checkpoints: drop this tensor before the next one is read
             bar.update(1)
     finally:
         bar.close()

@@ -53,13 +53,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special
 
-from .grid import GRID_DTYPES
-
 if TYPE_CHECKING:
     from ..theory.distributions import Distribution
     from .summary import Summary
 
-__all__ = ["CHUNK", "THREAD_MIN", "U_BAND", "available", "supports", "phi_table", "summarize_fused"]
+__all__ = ["CHUNK", "THREAD_MIN", "U_BAND", "available", "phi_table", "summarize_fused", "supports"]
 
 CHUNK = 1 << 18
 """Values per chunk handed to one kernel call (1 MiB of float32: stays in L2)."""
@@ -139,7 +137,7 @@ def _kernels() -> Any:
         return None
     try:
         import numba
-    except Exception:  # numba missing or broken: the torch/numpy paths are used
+    except Exception:  # noqa: BLE001 - numba missing or broken: the torch/numpy paths are used
         return None
     try:
         return _build(numba, cache=True)
@@ -147,7 +145,7 @@ def _kernels() -> Any:
         return _build(numba, cache=False)
 
 
-def _build(numba: Any, cache: bool) -> Any:  # noqa: C901 - the kernels are one unit
+def _build(numba: Any, cache: bool) -> Any:
     def njit(**kw: Any) -> Any:
         kw["cache"] = cache
         return numba.njit(**kw)
@@ -210,7 +208,7 @@ def _build(numba: Any, cache: bool) -> Any:  # noqa: C901 - the kernels are one 
         """Per value: count non-finite values; the finite ones are added (keep[i] marks them)."""
         for i in range(s, e):
             v = np.float64(x[i])
-            if v != v:
+            if np.isnan(v):
                 st[_NAN] += 1
                 keep[i - s] = False
             elif v == np.inf:
