@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/speed.py            # CPU: float32 n = 1e6, 1e7, 5e7 and bfloat16 n = 5e7
-    python benchmarks/speed.py --quick    # CPU, smaller sizes
+    python benchmarks/speed.py            # CPU: every target of issue 14 as a ratio with PASS/FAIL
+    python benchmarks/speed.py --quick    # CPU, 1e7 instead of 5e7, no 2e8 case
     python benchmarks/speed.py --gpu      # CUDA: 1e9 float32 (and bfloat16) verified on the device
 
 Each CPU case runs in its own subprocess, so that the peak-memory figure (VmHWM from
@@ -54,7 +54,7 @@ def run_case(dtype: str, n: int, do_scipy: bool) -> dict:
 
     import verifier
 
-    tdt = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+    tdt = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float64": torch.float64}[dtype]
     torch.manual_seed(0)
     x = torch.empty(n, dtype=tdt)
     t0 = time.perf_counter()
@@ -63,7 +63,7 @@ def run_case(dtype: str, n: int, do_scipy: bool) -> dict:
     t0 = time.perf_counter()
     x.normal_()
     gen = min(gen, time.perf_counter() - t0)
-    a = x.numpy() if dtype == "float32" else x.view(torch.int16).numpy()
+    a = x.numpy() if dtype != "bfloat16" else x.view(torch.int16).numpy()
     t0 = time.perf_counter()
     a.sum()
     tsum = time.perf_counter() - t0
@@ -76,11 +76,13 @@ def run_case(dtype: str, n: int, do_scipy: bool) -> dict:
         v = verifier.check(x, "normal(0, 1)")
         times.append(time.perf_counter() - t0)
     extra = _status("VmHWM") - rss0 if peak_ok else None
+    from verifier.stats import fused
+
     out = {"dtype": dtype, "n": n, "gen": gen, "sum": tsum, "check": min(times), "check_runs": times,
            "passed": v.passed, "mode": v.summary.mode, "extra_rss": extra,
-           "ks_bound": v.check("ks").bound}
+           "ks_bound": v.check("ks").bound, "pit_error": v.summary.pit_error, "numba": fused.available()}
     if do_scipy:
-        xs = x.numpy() if dtype == "float32" else x.float().numpy()
+        xs = x.numpy() if dtype != "bfloat16" else x.float().numpy()
         t0 = time.perf_counter()
         stats.kstest(xs, "norm")
         out["kstest"] = time.perf_counter() - t0
@@ -109,8 +111,9 @@ def run_numpy_memory(n: int) -> dict:
     return {"n": n, "numpy_backend_s": t, "tracemalloc_peak": peak}
 
 
-def _sub(args: list[str]) -> dict:
-    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+def _sub(args: list[str], env: dict | None = None) -> dict:
+    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                       env={**os.environ, **(env or {})})
     if r.returncode:
         raise RuntimeError(f"case {args} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -130,39 +133,63 @@ def machine() -> str:
     return f"{model}, {cores} cores; torch {torch.__version__} ({torch.get_num_threads()} threads), python {platform.python_version()}"
 
 
+def _busy() -> subprocess.Popen:
+    """Another process spinning on one core for the whole measurement."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def _fmt_mb(b: int | None) -> str:
+    return f"{b / 2**20:.1f} MB" if b is not None else "n/a"
+
+
 def cpu(quick: bool) -> None:
-    cases = [("float32", 10**6), ("float32", 10**7), ("float32", 5 * 10**7), ("bfloat16", 5 * 10**7)]
-    if quick:
-        cases = [("float32", 10**6), ("float32", 10**7), ("bfloat16", 10**7)]
+    """Every target of issue 14 as a ratio with PASS/FAIL, all from this one run."""
+    big = 10**7 if quick else 5 * 10**7
     print(f"machine: {machine()}")
-    try:
-        print(f"load average before: {os.getloadavg()}")
-    except OSError:
-        pass
-    hdr = (f"{'dtype':9} {'n':>11} {'mode':5} {'check s':>8} {'kstest s':>9} {'gen s':>7} {'sum s':>7} "
-           f"{'kstest/check':>12} {'check/gen':>9} {'check/sum':>9} {'extra RSS':>10} {'passed':>6}")
+    print(f"load average before: {os.getloadavg()}")
+    rows: dict[str, dict] = {}
+    cases = [("float32", 10**3), ("float32", 10**4), ("float32", 2**20), ("float32", 2**20 + 1),
+             ("float32", big), ("bfloat16", big), ("float64", big)]
+    if not quick:
+        cases.append(("float32", 2 * 10**8))
+    hdr = (f"{'dtype':9} {'n':>11} {'mode':5} {'check s':>9} {'kstest s':>9} {'gen s':>7} {'sum s':>7} "
+           f"{'extra RSS':>10} {'passed':>6}  load")
     print(hdr)
     print("-" * len(hdr))
-    rows = []
     for dtype, n in cases:
-        r = _sub(["--case", dtype, str(n)])
-        rows.append(r)
-        mb = f"{r['extra_rss'] / 2**20:.1f} MB" if r["extra_rss"] is not None else "n/a"
-        print(f"{dtype:9} {n:>11,} {r['mode']:5} {r['check']:8.3f} {r.get('kstest', float('nan')):9.3f} "
-              f"{r['gen']:7.3f} {r['sum']:7.3f} {r.get('kstest', float('nan')) / r['check']:12.1f} "
-              f"{r['check'] / r['gen']:9.2f} {r['check'] / r['sum']:9.1f} {mb:>10} {str(r['passed']):>6}",
-              flush=True)
-    f32 = [r for r in rows if r["dtype"] == "float32"][-1]
-    bf = [r for r in rows if r["dtype"] == "bfloat16"][-1]
-    print(f"\nbfloat16/float32 check time at n = {bf['n']:,}: {bf['check'] / f32['check']:.2f}"
-          f" (float32 at n = {f32['n']:,})")
-    m = _sub(["--numpy-memory", str(10**7 if quick else 2 * 10**7)])
-    print(f"numpy backend (no torch), float32 n = {m['n']:,}: {m['numpy_backend_s']:.3f} s summary, "
-          f"tracemalloc peak {m['tracemalloc_peak'] / 2**20:.1f} MB")
+        r = _sub(["--case", dtype, str(n)] + ([] if (dtype, n) == ("float32", big) else ["--no-scipy"]))
+        rows[f"{dtype}:{n}"] = r
+        print(f"{dtype:9} {n:>11,} {r['mode']:5} {r['check']:9.4f} {r.get('kstest', float('nan')):9.3f} "
+              f"{r['gen']:7.3f} {r['sum']:7.4f} {_fmt_mb(r['extra_rss']):>10} {str(r['passed']):>6}  "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+    p = _busy()
     try:
-        print(f"load average after: {os.getloadavg()}")
-    except OSError:
-        pass
+        busy = _sub(["--case", "float32", str(big), "--no-scipy"])
+    finally:
+        p.kill()
+    print(f"float32   {big:>11,} (other core busy) check {busy['check']:.4f} s  load {os.getloadavg()[0]:.1f}")
+    f32 = rows[f"float32:{big}"]
+    targets = [
+        (f"float32 {big:.0e}: check / normal_ generation", f32["check"] / f32["gen"], "<=", 0.5),
+        (f"float32 {big:.0e}: scipy.stats.kstest / check", f32["kstest"] / f32["check"], ">=", 100.0),
+        (f"float32 {big:.0e}: check / x.sum() (per value)", f32["check"] / f32["sum"], "<=", 4.0),
+        (f"bfloat16 vs float32 {big:.0e}: float32 check / bfloat16 check",
+         f32["check"] / rows[f"bfloat16:{big}"]["check"], ">=", 2.0),
+        ("no cliff: check(2^20, exact) / check(2^20 + 1, streamed)",
+         rows[f"float32:{2**20}"]["check"] / rows[f"float32:{2**20 + 1}"]["check"], "<=", 1.0),
+        ("fixed overhead: check at n = 1e3 (ms)", rows["float32:1000"]["check"] * 1e3, "<=", 0.5),
+        ("fixed overhead: check at n = 1e4 (ms)", rows["float32:10000"]["check"] * 1e3, "<=", 0.5),
+        ("other core busy: check time busy / idle", busy["check"] / f32["check"], "<=", 2.0),
+        (f"float64 / float32 check time at {big:.0e}", rows[f"float64:{big}"]["check"] / f32["check"], "<=", 2.0),
+    ] + [(f"extra memory {k} (MB)", r["extra_rss"] / 2**20, "<=", 64.0)
+         for k, r in rows.items() if r["extra_rss"] is not None and r["n"] >= big]
+    print("\ntarget                                                       value   goal      result")
+    for name, value, op, goal in targets:
+        ok = value <= goal if op == "<=" else value >= goal
+        print(f"{name:58} {value:9.3f}   {op} {goal:<6g}  {'PASS' if ok else 'FAIL'}")
+    print(f"\nsummary path: {'fused (numba)' if f32['numba'] else 'torch/numpy (numba not installed)'}; "
+          f"float32 {big:.0e} pit_error {f32['pit_error']:.2g}")
+    print(f"load average after: {os.getloadavg()}")
 
 
 def gpu(n: int) -> None:
@@ -200,7 +227,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gpu", action="store_true", help="measure 1e9 float32 values on CUDA")
     p.add_argument("--n", type=int, default=10**9, help="values for --gpu (default 1e9)")
-    p.add_argument("--quick", action="store_true")
+    p.add_argument("--quick", action="store_true", help="1e7 instead of 5e7 values; no 2e8 case")
     p.add_argument("--case", nargs=2, metavar=("DTYPE", "N"), help=argparse.SUPPRESS)
     p.add_argument("--numpy-memory", type=int, help=argparse.SUPPRESS)
     p.add_argument("--no-scipy", action="store_true", help="skip scipy.stats.kstest")

@@ -84,6 +84,10 @@ def _is_state_dict_path(obj: Any) -> bool:
 
 def _resolve(model: Any) -> tuple[str, Any, str]:
     """``(kind, obj, description)`` with kind ``'module'``, ``'factory'`` or ``'state_dict'``."""
+    from .checkpoints import is_checkpoint, open_checkpoint
+
+    if is_checkpoint(model):  # a sharded checkpoint: *.safetensors.index.json or a directory of shards
+        return "state_dict", open_checkpoint(model), str(model)
     if _is_state_dict_path(model):
         path = Path(model)
         if path.suffix.lower() not in STATE_DICT_SUFFIXES:
@@ -270,6 +274,13 @@ class _Ctx:
     tolerance: Tolerance | None
     matched: dict[int, list[str]] = field(default_factory=dict)  # rule index → tensors it decided
     shadowed: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # index → (tensor, winner)
+
+    def merge_usage(self, other: _Ctx) -> None:
+        """Add the rule matches another process recorded (a sharded checkpoint audited with ``jobs``)."""
+        for i, names in other.matched.items():
+            self.matched.setdefault(i, []).extend(names)
+        for i, pairs in other.shadowed.items():
+            self.shadowed.setdefault(i, []).extend(pairs)
 
     def usage(self) -> RuleUsage:
         rules = self.ruleset.rules
@@ -500,7 +511,11 @@ def _lazy_rows(model: Any, ctx: _Ctx, seed: int, progress: bool | None) -> list[
 
 def _state_dict_items(obj: Any) -> tuple[Iterator[tuple[str, Any]], int, list[str]]:
     """``(items, count, notes)`` of a state dict mapping or file, read lazily where possible."""
+    from .checkpoints import Checkpoint
+
     notes: list[str] = []
+    if isinstance(obj, Checkpoint):
+        return obj.items(), obj.total, [f"{len(obj.shards)} shard file(s), read tensor by tensor"]
     if isinstance(obj, Path):
         if obj.suffix.lower() == ".safetensors":
             keys, get = open_safetensors(obj, str(obj))
@@ -528,6 +543,7 @@ def _state_dict_rows(items: Iterator[tuple[str, Any]], total: int, ctx: _Ctx,
     try:
         for name, t in items:
             rows.append(_row(str(name), t, None, [], ctx))
+            del t  # streamed checkpoints: drop this tensor before the next one is read
             bar.update(1)
     finally:
         bar.close()
@@ -560,6 +576,7 @@ def audit(
     lazy: bool | None = None,
     defaults: bool = True,
     progress: bool | None = None,
+    jobs: int = 1,
 ) -> AuditReport:
     """Audit every tensor of a model against the rules, the library's preset and torch's defaults.
 
@@ -597,6 +614,9 @@ def audit(
         ``False`` is ``preset='none'``: only the user rules apply.
     progress : bool, optional
         Show a tqdm progress bar (default: only when stderr is a terminal and tqdm is installed).
+    jobs : int
+        Sharded checkpoints (``*.safetensors.index.json`` or a directory of shards): audit the
+        shards in this many processes (see :mod:`verifier.auditing.checkpoints`).
 
     Returns
     -------
@@ -638,10 +658,17 @@ def audit(
             )
         if lazy:
             raise SourceError("lazy=True applies to factories only; a state dict is already read tensor by tensor")
+        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+            raise SpecError(f"jobs must be a positive integer, got {jobs!r}")
         bound = resolve_preset(None if preset == "auto" else preset, None)
         ctx = _Ctx(ruleset.bind(bound.names()), bound, level, tol)
         items, total, notes = _state_dict_items(obj)
-        rows = _state_dict_rows(items, total, ctx, progress)
+        from .checkpoints import Checkpoint, checkpoint_rows
+
+        if isinstance(obj, Checkpoint):
+            rows = checkpoint_rows(obj, ctx, progress, jobs)
+        else:
+            rows = _state_dict_rows(items, total, ctx, progress)
         return _finish(desc, rows, ctx, corr, None, "state dict", notes, strict)
     torch = _torch()
     if kind == "module":

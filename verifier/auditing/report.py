@@ -452,7 +452,12 @@ class AuditReport:
     def write(self, out_dir: str | Path, formats: Sequence[str] = ("text", "json", "markdown", "html"),
               *, command: str | None = None, plots: bool | str = "failures") -> list[Path]:
         """Write ``audit.txt/.json/.md/.html`` into ``out_dir``; also the per-tensor verdicts
-        through :func:`verifier.report.write_reports` when that writer is installed."""
+        through :func:`verifier.report.write_reports` when that writer is installed. Under
+        torch.distributed only rank 0 writes (every rank has the same verdicts)."""
+        from verifier.distributed import is_writer
+
+        if not is_writer():
+            return []
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         suffix = {"text": "txt", "json": "json", "markdown": "md", "md": "md", "html": "html"}

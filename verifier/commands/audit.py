@@ -53,7 +53,8 @@ def register(subparsers: Any) -> None:
                "Exit codes: 0 every tensor conforms, 1 some tensor does not, 2 usage or input error (also: no "
                "tensor checked; with --strict, unused rules), 3 internal error.",
     )
-    p.add_argument("model", metavar="MODEL", help="import string of a module or factory, or a state dict file")
+    p.add_argument("model", metavar="MODEL", help="import string of a module or factory, a state dict file, or a sharded checkpoint "
+                   "(model.safetensors.index.json or a directory of .safetensors shards)")
     p.add_argument("--rules", metavar="FILE", default=None, help="TOML rules file ([rules], [types], [audit])")
     p.add_argument("--preset", choices=("auto", "torch", "transformers", "torchvision", "timm", "none"), default="auto",
                    help="the library's documented init as rules: auto (default: transformers for a PreTrainedModel, "
@@ -84,7 +85,19 @@ def register(subparsers: Any) -> None:
                    help="no progress bar (shown on a terminal when tqdm is installed)")
     p.add_argument("--timeout", type=_positive_seconds, default=None, metavar="SECONDS",
                    help="give up (exit 2) if the audit takes longer, e.g. a model factory that hangs")
+    p.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                   help="sharded checkpoints (*.safetensors.index.json or a directory): audit shards in N processes")
     p.set_defaults(func=run)
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--jobs needs a positive integer, got {text!r}")
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         lazy=args.lazy,
         defaults=args.defaults,
         progress=args.progress,
+        jobs=args.jobs,
     )
     emit(args, report.render(args.format).rstrip("\n"))  # the verdict first: reports may fail to be written
     stdout_of(args).flush()

@@ -62,13 +62,17 @@ def write_reports(
     Formats: ``json`` (report.json), ``md`` (report.md), ``html`` (report.html, plots embedded when
     matplotlib is installed: ``plots='failures'`` draws failures and known deviations, ``'all'`` every
     case, ``'none'`` none; ``correction``, ``groups``, ``not_checked`` and ``unit`` as in :func:`render_html`),
-    ``junit`` (junit.xml). Returns the paths written. The files are rendered first, then moved into
-    ``out_dir`` together and atomically (:mod:`verifier.report.writing`); a failure raises
-    :class:`~verifier.errors.ReportWriteError`.
+    ``junit`` (junit.xml). Returns the paths written (none on a torch.distributed rank other than 0).
+    The files are rendered first, then moved into ``out_dir`` together and atomically
+    (:mod:`verifier.report.writing`); a failure raises :class:`~verifier.errors.ReportWriteError`.
     """
     unknown = [f for f in formats if f not in FILENAMES]
     if unknown:
         raise ValueError(f"unknown report format(s) {unknown}; choose from {sorted(FILENAMES)}")
+    from verifier.distributed import is_writer
+
+    if not is_writer():  # under torch.distributed every rank has the same verdicts: rank 0 writes
+        return []
     common: dict[str, Any] = dict(title=title, command=command, seed=seed, alpha=alpha, notes=notes)
     files: dict[str, str] = {}
     for fmt in formats:

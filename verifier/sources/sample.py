@@ -37,6 +37,9 @@ class Sample:
         Base seed of the draws; ``None`` for values given directly.
     device : str
         Where the values live: ``'cpu'``, ``'cuda:0'``, ...
+    shard : verifier.distributed.ShardInfo or None
+        For a distributed tensor: ``chunks`` hold this rank's shard, ``shape`` is the global
+        shape, and summaries are merged across ranks (:mod:`verifier.distributed`).
     """
 
     chunks: tuple[Any, ...]
@@ -47,6 +50,7 @@ class Sample:
     convention: str
     seed: int | None
     device: str
+    shard: Any = None  # verifier.distributed.ShardInfo: chunks are this rank's shard, shape the global one
 
     @property
     def n(self) -> int:

@@ -248,6 +248,11 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
             "pass a floating-point tensor"
         )
     device = "cpu"
+    if is_torch_tensor(values) and shape is None:
+        from verifier.distributed import from_dtensor, is_dtensor
+
+        if is_dtensor(values):  # this rank's shard; summaries are merged across ranks
+            return from_dtensor(values, dtype=dtype)
     if is_torch_tensor(values):
         array, actual_dtype, kind, device = _from_torch(values)
     elif isinstance(values, np.ma.MaskedArray):

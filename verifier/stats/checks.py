@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
+from scipy import special
 from scipy import stats as _st
 
 from ..theory.distributions import Distribution, Normal
@@ -290,7 +291,7 @@ def check_mean(s: Summary, null: NullModel) -> CheckResult:
     se = null.std / math.sqrt(n)
     z = (s.moments.mean - null.mean) / se
     p = mean_pvalue(s.moments.mean * n, n, null)
-    zc = _st.norm.ppf(0.5 + CONFIDENCE / 2)
+    zc = special.ndtri(0.5 + CONFIDENCE / 2)
     est = (s.moments.mean - null.mean) / null.std
     half = zc / math.sqrt(n)
     eff = Effect("mean/std", est, est - half, est + half, 0.0)
@@ -309,10 +310,10 @@ def _variance_tail(ratio: float, n: int, null: NullModel, confidence: float = CO
     """
     a = (1 - confidence) / 2
     if null.exact_normal:
-        cdf = _st.chi2.cdf(n * ratio, n)
-        sf = _st.chi2.sf(n * ratio, n)
-        lo = n * ratio / _st.chi2.ppf(1 - a, n)
-        hi = n * ratio / _st.chi2.ppf(a, n)
+        cdf = special.chdtr(n, n * ratio)
+        sf = special.chdtrc(n, n * ratio)
+        lo = n * ratio / special.chdtri(n, a)  # chdtri(n, q): the upper-q quantile of χ²_n
+        hi = n * ratio / special.chdtri(n, 1 - a)
     else:
         s2 = null.variance
         var_y = null.mu4 - s2 * s2
@@ -325,7 +326,7 @@ def _variance_tail(ratio: float, n: int, null: NullModel, confidence: float = CO
         else:
             law = _st.pearson3(skew, loc=1.0, scale=tau)
             cdf, sf = law.cdf(ratio), law.sf(ratio)
-        z = _st.norm.ppf(1 - a)
+        z = special.ndtri(1 - a)
         lo = ratio / (1 + z * tau)
         hi = ratio / (1 - z * tau) if z * tau < 1 else math.inf
     p = float(min(1.0, 2.0 * min(cdf, sf)))
@@ -446,10 +447,24 @@ def check_cvm(s: Summary, null: NullModel) -> CheckResult:
     return _gof_check("cvm", s, _gof_statistics(s, null, ("cvm",))["cvm"], null)
 
 
+def check_shards(s: Summary, null: NullModel) -> CheckResult | None:
+    """A distributed tensor: fails if a shard's values repeat another's (the same seed on
+    every rank; probability 0 under a continuous null, see :mod:`verifier.distributed`)."""
+    if s.shards is None:
+        return None
+    if s.repeated_shards:
+        return _decision_free("shards", s.repeated_shards, f"{s.repeated_shards} of {s.shards} shards repeat "
+                              "another shard's values (the same seed on every rank?)")
+    return _decision_free("shards", 0, f"{s.shards} shards, none a copy of another")
+
+
 def run_checks(s: Summary, null: NullModel) -> tuple[CheckResult, ...]:
     """All applicable checks, in report order. The statistical checks run on any n ≥ 1
     (their laws are exact or conservative at every n)."""
     out: list[CheckResult] = [check_finite(s, null), check_degenerate(s, null)]
+    shards = check_shards(s, null)
+    if shards is not None:
+        out.append(shards)
     support = check_support(s, null)
     if support is not None:
         out.append(support)

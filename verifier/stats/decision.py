@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats as _st
+from scipy import special
 
 __all__ = ["DEFAULT_ALPHA", "POWER", "ROLES", "register_check", "role_of", "event_share", "holm", "holm_levels", "benjamini_hochberg",
            "detectable_std_error", "validate_alpha"]
@@ -28,6 +28,12 @@ ROLES: dict[str, tuple[str, float]] = {
     "finite": ("deterministic", 0.0),
     "support": ("deterministic", 0.0),
     "padding_row": ("deterministic", 0.0),
+    "shards": ("deterministic", 0.0),  # a shard repeating another: impossible under a continuous null
+    "gram": ("deterministic", 0.0),  # orthogonal: W·Wᵀ = g²·I within the dtype's rounding
+    "exact": ("deterministic", 0.0),
+    "dtype": ("deterministic", 0.0),  # an initializer's contracts (verifier.contracts)
+    "same seed": ("deterministic", 0.0),
+    "different seed": ("deterministic", 0.0),
     "degenerate": ("event", 0.01),
 }
 """How each check joins the verdict, by name: ``(role, share)``.
@@ -135,12 +141,13 @@ def detectable_std_error(n: int, kurtosis: float, alpha: float, m: int = 1, powe
         return math.inf, math.inf
     if normal:
         a = alpha / m / 2
-        up = float(_st.chi2.isf(a, n) / _st.chi2.ppf(1 - power, n))
-        down = float(_st.chi2.ppf(a, n) / _st.chi2.isf(1 - power, n))
+        # special.chdtri(n, q) is the upper-q quantile of χ²_n (chi2.isf(q, n))
+        up = float(special.chdtri(n, a) / special.chdtri(n, power))
+        down = float(special.chdtri(n, 1 - a) / special.chdtri(n, 1 - power))
         return 1.0 - math.sqrt(max(down, 0.0)), math.sqrt(up) - 1.0
     tau = math.sqrt(max(kurtosis - 1.0, 0.0) / n)
-    za = _st.norm.isf(alpha / m / 2)
-    zp = _st.norm.ppf(power)
+    za = -special.ndtri(alpha / m / 2)  # scipy.special: no frozen-distribution overhead
+    zp = special.ndtri(power)
     up = (1 + za * tau) / (1 - zp * tau) if zp * tau < 1 else math.inf
     down = (1 - za * tau) / (1 + zp * tau) if za * tau < 1 else 0.0
     return 1.0 - math.sqrt(max(down, 0.0)), math.sqrt(up) - 1.0

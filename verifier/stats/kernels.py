@@ -1,8 +1,9 @@
 """Fast, chunked, multithreaded summary kernels on torch (CPU or CUDA).
 
-:func:`verifier.stats.summary.summarize` calls :func:`summarize_torch` for torch tensors,
-and for large numpy arrays (memmaps included, through :func:`torch.from_numpy`, no copy)
-when torch is installed. Without torch the numpy path in ``summary.py`` is used; both give
+:func:`verifier.stats.summary.summarize` calls :func:`summarize_torch` for CUDA tensors, and
+for CPU values when the fused compiled pass (:mod:`verifier.stats.fused`, numba) is not
+installed or does not support the null: torch tensors, and large numpy arrays (memmaps
+included, through :func:`torch.from_numpy`, no copy) when torch is installed. Without torch the numpy path in ``summary.py`` is used; both give
 the same :class:`~verifier.stats.summary.Summary` (the same counts, moments to rounding).
 
 Memory
@@ -469,10 +470,12 @@ _THREADS_LOCK = threading.Lock()
 
 
 def cpu_workers() -> int:
-    """Worker threads for CPU summaries: torch's intra-op thread count, at most the cores."""
+    """Worker threads for CPU summaries: torch's intra-op thread count (without torch: the
+    cores this process may run on), at most the cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     torch = torch_available()
-    n = torch.get_num_threads() if torch is not None else 1
-    return max(1, min(n, os.cpu_count() or 1))
+    n = torch.get_num_threads() if torch is not None else cores
+    return max(1, min(n, cores))
 
 
 def _feed_parallel(items: Iterator[Any], accs: list[Any]) -> None:
@@ -485,7 +488,7 @@ def _feed_parallel(items: Iterator[Any], accs: list[Any]) -> None:
     """
     import queue
 
-    torch = accs[0].torch
+    torch = torch_available()
     if len(accs) == 1:
         for x in items:
             accs[0].feed(x)
@@ -506,8 +509,9 @@ def _feed_parallel(items: Iterator[Any], accs: list[Any]) -> None:
                     errors.append(exc)
 
     with _THREADS_LOCK:
-        prev = torch.get_num_threads()
-        torch.set_num_threads(1)
+        prev = torch.get_num_threads() if torch is not None else 1
+        if torch is not None:
+            torch.set_num_threads(1)
         try:
             threads = [threading.Thread(target=run, args=(a,), daemon=True) for a in accs]
             for t in threads:
@@ -523,7 +527,8 @@ def _feed_parallel(items: Iterator[Any], accs: list[Any]) -> None:
                 for t in threads:
                     t.join()
         finally:
-            torch.set_num_threads(prev)
+            if torch is not None:
+                torch.set_num_threads(prev)
     if errors:
         raise errors[0]
 

@@ -129,6 +129,8 @@ class Summary:
     n_below: int = 0  # pit mode: finite values below the null's support
     n_above: int = 0
     pit_error: float = 0.0  # pit mode: bound on |computed u - F(x)| (widens the certified bounds)
+    shards: int | None = None  # a distributed tensor: how many ranks' shards were merged (None: one tensor)
+    repeated_shards: int = 0  # shards whose values repeat another shard's (the same seed on every rank)
 
     @property
     def n(self) -> int:
@@ -251,8 +253,9 @@ def _float_block_summary(x: np.ndarray, dtype: str, mode: str, dist: Distributio
         assert dist is not None
         low, high = dist.support
         if x.size and (lo < low or hi > high):
-            n_below = int((x < low).sum())
-            n_above = int((x > high).sum())
+            # exact comparisons in float64 (a Python float would be cast to the data's dtype)
+            n_below = int((x < np.float64(low)).sum())
+            n_above = int((x > np.float64(high)).sum())
         u = dist.cdf(x)
         idx = np.minimum((u * bins).astype(np.int64), bins - 1)
         counts = np.bincount(idx, minlength=bins).astype(np.int64)
@@ -308,23 +311,57 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
     """Summarise a sample in one pass over blocks.
 
     ``dist`` (the null distribution) is needed only in 'pit' mode, where values are
-    binned by ``u = dist.cdf(x)``. ``backend``: ``'auto'`` (torch kernels for torch
-    tensors, and for numpy arrays when torch is loaded or the array is large; see
-    :mod:`verifier.stats.kernels`), ``'torch'`` or ``'numpy'`` (no torch needed).
-    Extra memory is O(block + bins) either way.
+    binned by ``u = dist.cdf(x)``. ``backend``: ``'auto'`` (the compiled fused pass of
+    :mod:`verifier.stats.fused` for CPU values when numba is installed and the null is
+    supported; else torch kernels for torch tensors, and for numpy arrays when torch is
+    loaded or the array is large; see :mod:`verifier.stats.kernels`), ``'fused'``,
+    ``'torch'`` or ``'numpy'`` (no torch needed). Extra memory is O(block + bins) either way.
     """
     mode = choose_mode(sample.dtype, sample.n, exact_max)
     if mode == "pit" and dist is None:
         raise ValueError("a streamed (pit) summary needs the null distribution")
     bins = pit_bins(sample.n) if mode == "pit" else 0
-    if backend not in ("auto", "torch", "numpy"):
-        raise ValueError(f"backend must be 'auto', 'torch' or 'numpy', got {backend!r}")
+    if backend not in ("auto", "fused", "torch", "numpy"):
+        raise ValueError(f"backend must be 'auto', 'fused', 'torch' or 'numpy', got {backend!r}")
+    if getattr(sample, "shard", None) is not None:  # one rank's shard of a distributed tensor
+        from ..distributed import merge_across_ranks
+
+        local = replace(sample, shard=None)
+        part = summarize(local, dist, exact_max=exact_max, block=block, backend=backend) if _has_values(local) \
+            else _empty_summary(sample.dtype, mode, bins)
+        return merge_across_ranks(part, sample)
+    if backend in ("auto", "fused"):
+        from . import fused
+
+        usable = fused.available() and fused.supports(dist, mode) and fused.cpu_only(sample.chunks)
+        if backend == "fused" and not usable:
+            raise ValueError("the fused backend needs numba (pip install verifier[fast]), CPU values "
+                             "and a normal, truncated normal or uniform null")
+        if usable:
+            try:
+                return fused.summarize_fused(sample.chunks, sample.dtype, mode, dist, bins)
+            except fused._DeferOverflow:  # many values on bin edges: the reference path
+                return _summarize_numpy(sample, dist, mode, bins, block)
     if backend == "torch" or (backend == "auto" and _use_torch(sample, mode)):
         from .kernels import summarize_torch
 
         chunk = None if block == BLOCK else block
         return summarize_torch(sample.chunks, sample.dtype, mode, dist, bins, chunk=chunk)
     return _summarize_numpy(sample, dist, mode, bins, block)
+
+
+def _has_values(sample: Sample) -> bool:
+    return any(int(np.prod(getattr(c, "shape", ()), dtype=np.int64)) for c in sample.chunks)
+
+
+def _empty_summary(dtype: str, mode: str, bins: int) -> Summary:
+    """The summary of no values (a rank whose shard is empty or replicates another's)."""
+    if mode == "grid":
+        return _grid_summary(np.zeros(65536, dtype=np.int64), dtype)
+    nan = float("nan")
+    if mode == "exact":
+        return Summary(dtype, mode, 0, 0, 0, 0, Moments(), nan, nan, sorted_values=np.empty(0))
+    return Summary(dtype, mode, 0, 0, 0, 0, Moments(), nan, nan, counts=np.zeros(bins, dtype=np.int64))
 
 
 def _summarize_numpy(sample: Sample, dist: Distribution | None, mode: str, bins: int, block: int) -> Summary:

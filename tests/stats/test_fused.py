@@ -1,0 +1,178 @@
+"""The fused compiled pass (numba) gives the reference summary: counts, min/max and PIT
+histogram exactly, moments to float64 rounding. Skipped without numba."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import special
+
+pytest.importorskip("numba")
+
+from verifier.sources.sample import Sample
+from verifier.stats import fused
+from verifier.stats.summary import Summary, pit_bins, summarize
+from verifier.theory.distributions import Normal, TruncatedNormal, Uniform
+
+pytestmark = pytest.mark.skipif(not fused.available(), reason="numba kernels unavailable")
+
+
+def _sample(*chunks, dtype: str = "float32") -> Sample:
+    shape = tuple(np.shape(chunks[0]))
+    return Sample(tuple(chunks), shape, dtype, len(chunks), "test", "values", None, "cpu")
+
+
+def assert_same(a: Summary, b: Summary) -> None:
+    """Identical summaries: counts and histograms exactly, moments to float64 rounding."""
+    assert (a.mode, a.n_total, a.n_nan, a.n_posinf, a.n_neginf, a.n_below, a.n_above) == \
+           (b.mode, b.n_total, b.n_nan, b.n_posinf, b.n_neginf, b.n_below, b.n_above)
+    assert a.moments.n == b.moments.n
+    if a.n:
+        assert (a.min, a.max) == (b.min, b.max)
+        m = b.moments
+        # float64 summation error bounds (blocked sums: ~(block + n/block)·ε relative to Σ|d|^k;
+        # |Σd³| ≤ √(Σd²·Σd⁴) by Cauchy-Schwarz)
+        assert abs(a.moments.mean - m.mean) <= 1e-12 * (abs(m.mean) + np.sqrt(m.m2 / m.n))
+        assert abs(a.moments.m2 - m.m2) <= 1e-11 * m.m2
+        assert abs(a.moments.m4 - m.m4) <= 1e-11 * m.m4
+        assert abs(a.moments.m3 - m.m3) <= 1e-11 * np.sqrt(m.m2 * m.m4)
+    if a.mode == "exact":
+        assert np.array_equal(a.sorted_values, b.sorted_values)
+    else:
+        assert np.array_equal(a.counts, b.counts)
+    assert a.pit_error == 0.0
+
+
+DISTS = [Normal(0.0, 0.02), Normal(0.3, 2.0), Uniform(-0.05, 0.05), TruncatedNormal(0.0, 0.02, -0.04, 0.04),
+         TruncatedNormal(0.01, 0.5, -0.2, 1.5)]
+
+
+def _draw(dist, n: int, rng) -> np.ndarray:
+    if isinstance(dist, Uniform):
+        return rng.uniform(dist.low, dist.high, n)
+    x = rng.normal(dist.loc, dist.scale, n)
+    if isinstance(dist, TruncatedNormal):
+        x = np.clip(x, dist.low, dist.high)  # many values exactly on the bounds: ties, wraps
+    return x
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dist", DISTS, ids=str)
+def test_pit_summary_equals_reference(dist, dtype: str) -> None:
+    rng = np.random.default_rng(1)
+    x = _draw(dist, 1_500_000, rng).astype(dtype)
+    x[[3, 99, 1000]] = [np.nan, np.inf, -np.inf]
+    x[5:8] = dist.support[1] + 1.0 if np.isfinite(dist.support[1]) else 7.0  # above a bounded support
+    s = _sample(x, dtype=dtype)
+    bins = pit_bins(x.size)
+    got = fused.summarize_fused(s.chunks, dtype, "pit", dist, bins)  # raises if it fell back
+    assert_same(got, summarize(s, dist, exact_max=0, backend="numpy"))
+    assert_same(summarize(s, dist, exact_max=0, backend="fused"), got)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_exact_summary_equals_reference(dtype: str) -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(5.0, 0.001, (300, 77)).astype(dtype)  # far from 0: the chunk-mean shift
+    x[3, 4] = np.nan
+    s = _sample(x.T, x[:10], dtype=dtype)  # a transpose (storage order) and a second draw
+    assert_same(summarize(s, backend="fused"), summarize(s, backend="numpy"))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_grid_counts_equal_bincount(dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    t = (torch.randn(700_001, generator=torch.Generator().manual_seed(0)) * 0.02).to(getattr(torch, dtype))
+    t[11] = float("nan")
+    s = _sample(t, dtype=dtype)
+    got = summarize(s, backend="fused")
+    ref = np.bincount(t.view(torch.int16).numpy().view(np.uint16), minlength=65536)
+    assert np.array_equal(got.counts, ref)
+    assert_same(got, summarize(s, backend="numpy"))
+
+
+def test_phi_table_error_is_within_the_stated_bound() -> None:
+    z = np.linspace(-10.0, 10.0, 2_000_001)
+    err = np.abs(fused.phi_fast(z) - special.ndtr(z))
+    # Taylor remainder (1/512)^4/4!·max|He3·φ| ≤ 3.4e-13, plus a few ulps of Horner
+    assert err.max() < 3.5e-13
+    assert err.max() * 25 < fused.U_BAND
+
+
+def test_values_on_bin_edges_are_binned_like_the_reference() -> None:
+    # values at (float32 roundings of) the exact bin edges Φ⁻¹(k/B): deferred, then re-binned
+    n = 400_000
+    bins = pit_bins(n)
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, n)
+    x[::200] = special.ndtri(rng.integers(1, bins, n // 200) / bins)  # ≤ DEFER_CAP per chunk
+    for dtype in ("float64", "float32"):
+        s = _sample(x.astype(dtype), dtype=dtype)
+        got = fused.summarize_fused(s.chunks, dtype, "pit", Normal(0, 1), bins)
+        assert_same(got, summarize(s, Normal(0, 1), exact_max=0, backend="numpy"))
+
+
+def test_too_many_ties_on_an_edge_fall_back_to_the_reference() -> None:
+    x = np.zeros(300_000, dtype=np.float32)  # Φ(0)·B = B/2: every value on an edge (B even)
+    s = _sample(x)
+    bins = 2 * (pit_bins(x.size) // 2)
+    with pytest.raises(fused._DeferOverflow):
+        fused.summarize_fused(s.chunks, "float32", "pit", Normal(0, 1), bins)
+    assert_same(summarize(s, Normal(0, 1), exact_max=0, backend="fused"),
+                summarize(s, Normal(0, 1), exact_max=0, backend="numpy"))
+
+
+def test_wrapped_narrow_counts_are_exact() -> None:
+    x = np.full(100_000, 0.0123, dtype=np.float32)  # one bin gets 1e5 counts: 390 wraps of uint8
+    x[::7] = -0.0311
+    s = _sample(x)
+    assert_same(summarize(s, Normal(0, 0.02), exact_max=0, backend="fused"),
+                summarize(s, Normal(0, 0.02), exact_max=0, backend="numpy"))
+
+
+def test_threads_memmaps_and_torch_views_give_the_same_summary(tmp_path, monkeypatch) -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 0.1, (700, 900)).astype(np.float32)
+    mm = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float32, shape=x.shape)
+    mm[:] = x
+    mm.flush()
+    ro = np.load(tmp_path / "x.npy", mmap_mode="r")
+    dist = Normal(0, 0.1)
+    ref = summarize(_sample(x), dist, exact_max=0, backend="numpy")
+    one = fused.summarize_fused((ro,), "float32", "pit", dist, ref.bins, workers=1)
+    monkeypatch.setattr(fused, "THREAD_MIN", 0)
+    two = fused.summarize_fused((torch.from_numpy(x).t(),), "float32", "pit", dist, ref.bins, workers=2)
+    assert_same(one, ref)
+    assert np.array_equal(two.counts, ref.counts)  # a transpose reads the same values
+    assert_same(two, ref)
+
+
+def test_without_numba_the_other_paths_are_used(monkeypatch) -> None:
+    x = np.random.default_rng(5).normal(0, 1, 5000)
+    s = _sample(x, dtype="float64")
+    monkeypatch.setattr(fused, "available", lambda: False)
+    with pytest.raises(ValueError, match="numba"):
+        summarize(s, backend="fused")
+    assert_same(summarize(s), summarize(s, backend="numpy"))  # 'auto' falls back
+
+
+def test_unsupported_null_is_not_fused() -> None:
+    class Other(Normal):
+        pass
+
+    assert not fused.supports(Other(0, 1), "pit")
+    assert fused.supports(None, "exact") and fused.supports(None, "grid")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.floats(-0.125, 0.125, width=32), st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 0.04])),
+                min_size=1, max_size=300),
+       st.sampled_from(DISTS))
+def test_fused_equals_reference_on_small_samples(values: list[float], dist) -> None:
+    x = np.array(values, dtype=np.float32)
+    s = _sample(x)
+    assert_same(summarize(s, dist, exact_max=0, backend="fused"), summarize(s, dist, exact_max=0, backend="numpy"))
+    assert_same(summarize(s, backend="fused"), summarize(s, backend="numpy"))

@@ -1,0 +1,526 @@
+"""One fused pass over float values, compiled with numba (optional: ``pip install verifier[fast]``).
+
+:func:`verifier.stats.summary.summarize` uses :func:`summarize_fused` for CPU values (numpy
+arrays, memmaps, CPU torch tensors) when numba is installed; without numba the torch/numpy
+paths are used. Both give the same :class:`~verifier.stats.summary.Summary`: the same
+counts, min/max and histogram (exactly), moments to float64 rounding.
+
+One loop per value
+    Each chunk of :data:`CHUNK` values is read once. Per value: the finiteness test, min
+    and max, the power sums ``Σd, Σd², Σd³, Σd⁴`` of ``d = x - c`` about a shift ``c`` (the
+    null mean, or the first chunk's mean) in float64, accumulated in blocks of
+    :data:`SUB` values whose sums are added to the chunk totals (blocked summation: the
+    rounding error grows with ``SUB + n/SUB``, not ``n``), and, in 'pit' mode, the bin
+    ``floor(B·F(x))`` of the PIT histogram. Non-finite values are counted and skipped;
+    nothing proportional to ``n`` is allocated.
+
+The PIT bin, exactly the reference one
+    ``Φ(z)`` is evaluated from a table of cubic Taylor polynomials on cells of width 1/256
+    over ``[-9, 9]`` (4 coefficients per cell, 144 KiB). The remainder is
+    ``≤ (1/512)⁴/4!·max|Φ⁽⁴⁾| = 6.1e-13·0.55 = 3.3e-13`` (``Φ⁽⁴⁾ = -He₃(z)φ(z)``); Horner's
+    rounding adds a few float64 ulps; outside the table ``Φ < 1.2e-19``. So the computed
+    ``ũ`` is within :data:`U_BAND` (1e-11, a margin of 30 over the measured 3.3e-13 in
+    ``tests/stats/test_fused.py``) of the reference ``F(x)`` of
+    :mod:`verifier.theory.distributions` (``scipy.special.ndtr``). If ``B·ũ`` is farther
+    than ``B·U_BAND`` from an integer, ``floor(B·ũ) = floor(B·F(x))``; the few values that
+    are not (a fraction ``2·B·U_BAND`` of them: 1.4e-5 at ``n = 5e7``) are set aside and
+    binned afterwards with the reference ``F`` itself. The histogram therefore equals the
+    numpy reference path's exactly, and ``pit_error`` is 0. (A polynomial per cell rather
+    than a vectorised ``erf``: LLVM emits no gathers for the table on Intel targets, so this
+    loop is scalar, about 2.4 ns a value; the power sums are vectorised.)
+    Uniform nulls use ``(x - low)/width`` the same way.
+
+Threads
+    Chunks are fed to :func:`verifier.stats.kernels.cpu_workers` Python threads that call the
+    compiled kernel with the GIL released; samples below :data:`THREAD_MIN` values are
+    summarised in the calling thread (no thread is started). numba's own parallel layer is
+    not used, so nothing competes with torch's or BLAS's thread pools.
+
+PIT counts
+    uint8 per bin (the 0.7 M bins of n = 5e7 stay in a core's L2 cache); a bin that wraps
+    past 255 adds 256 to an int64 array (allocated zeroed, touched only on wraps), so the
+    counts are exact at any n without a recount.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import special
+
+if TYPE_CHECKING:
+    from ..theory.distributions import Distribution
+    from .summary import Summary
+
+__all__ = ["CHUNK", "THREAD_MIN", "U_BAND", "available", "phi_table", "summarize_fused", "supports"]
+
+CHUNK = 1 << 18
+"""Values per chunk handed to one kernel call (1 MiB of float32: stays in L2)."""
+
+SUB = 1 << 11
+"""Values per block of the blocked float64 power sums."""
+
+THREAD_MIN = 1 << 21
+"""Samples with fewer values are summarised in the calling thread (no thread start/join)."""
+
+U_BAND = 1e-11
+"""Values whose ``B·ũ`` lies within ``B·U_BAND`` of an integer are re-binned with the
+reference cdf (see the module docstring)."""
+
+DEFER_CAP = 1 << 12
+"""Values set aside per chunk; past this the chunk is binned with the reference cdf."""
+
+Z_MAX = 9.0
+CELLS_PER_UNIT = 256
+DEGREE = 3
+
+# stats vector layout (float64)
+_N, _S1, _S2, _S3, _S4, _MIN, _MAX, _NAN, _POS, _NEG, _BELOW, _ABOVE, _NDEFER = range(13)
+_NSTAT = 13
+
+# PIT kinds
+NONE, UNIFORM, NORMAL, TRUNC = 0, 1, 2, 3
+
+
+def available() -> bool:
+    """Whether numba imports (the fused path is usable)."""
+    return _kernels() is not None
+
+
+def supports(dist: Distribution | None, mode: str) -> bool:
+    """Whether the fused pass summarises this mode/null (other nulls use the torch/numpy paths)."""
+    if mode != "pit":
+        return True
+    return _pit_kind(dist) != NONE
+
+
+def _pit_kind(dist: Distribution | None) -> int:
+    from ..theory.distributions import Normal, TruncatedNormal, Uniform
+
+    if type(dist) is Uniform:
+        return UNIFORM
+    if type(dist) is Normal:
+        return NORMAL
+    if type(dist) is TruncatedNormal and dist._z_mass > 1e-6:
+        return TRUNC
+    return NONE
+
+
+@lru_cache(maxsize=1)
+def phi_table() -> np.ndarray:
+    r"""Taylor coefficients of ``Φ`` about the centres ``c`` of cells of width 1/16 on [-9, 9].
+
+    Row ``j``: ``a_0 = Φ(c)``, ``a_k = Φ^{(k)}(c)/k! = (-1)^{k-1} He_{k-1}(c) φ(c)/k!`` for
+    ``k = 1..7`` (probabilists' Hermite polynomials), so ``Φ(c + w) ≈ Σ a_k w^k``, ``|w| ≤ 1/32``.
+    """
+    cells = int(2 * Z_MAX * CELLS_PER_UNIT)
+    h = 1.0 / CELLS_PER_UNIT
+    c = -Z_MAX + h * (np.arange(cells) + 0.5)
+    phi = np.exp(-0.5 * c * c) / math.sqrt(2 * math.pi)
+    tab = np.empty((cells, DEGREE + 1), dtype=np.float64)
+    tab[:, 0] = special.ndtr(c)
+    for k in range(1, DEGREE + 1):
+        he = np.polynomial.hermite_e.hermeval(c, [0] * (k - 1) + [1])
+        tab[:, k] = (-1) ** (k - 1) * he * phi / math.factorial(k)
+    return np.ascontiguousarray(tab).ravel()
+
+
+@lru_cache(maxsize=1)
+def _kernels() -> Any:
+    """Compile (or load from numba's cache) the kernels; ``None`` without numba."""
+    if os.environ.get("VERIFIER_NO_JIT"):
+        return None
+    try:
+        import numba
+    except Exception:  # noqa: BLE001 - numba missing or broken: the torch/numpy paths are used
+        return None
+    try:
+        return _build(numba, cache=True)
+    except RuntimeError:  # no writable cache location: compile in memory each process
+        return _build(numba, cache=False)
+
+
+def _build(numba: Any, cache: bool) -> Any:
+    def njit(**kw: Any) -> Any:
+        kw["cache"] = cache
+        return numba.njit(**kw)
+
+    # reassoc/contract only: the float64 sums may be reordered (vectorised) and multiply-adds
+    # fused; no 'nnan'/'ninf' (non-finite values are detected) and no approximate division.
+    fm = {"reassoc", "contract"}
+    cells = int(2 * Z_MAX * CELLS_PER_UNIT)
+
+    @njit(nogil=True, fastmath=fm, boundscheck=False, inline="always")
+    def phi(z: float, tab: Any) -> float:
+        """Φ̃(z): the cubic of z's cell (0 and 1 beyond ±Z_MAX; NaN reads a valid row)."""
+        zc = min(max(z, -Z_MAX), Z_MAX)
+        t = (zc + Z_MAX) * CELLS_PER_UNIT
+        j = min(max(np.int64(t), 0), cells - 1)
+        w = (t - j - 0.5) * (1.0 / CELLS_PER_UNIT)
+        b = j * (DEGREE + 1)
+        u = tab[b] + w * (tab[b + 1] + w * (tab[b + 2] + w * tab[b + 3]))
+        if z <= -Z_MAX:
+            return 0.0
+        if z >= Z_MAX:
+            return 1.0
+        return u
+
+    @njit(nogil=True, fastmath=fm, boundscheck=False)
+    def phi_block(x: Any, s: int, e: int, loc: float, inv_scale: float, z_lo: float, z_hi: float,
+                  mul: float, add: float, tab: Any, out: Any) -> None:
+        """out[i - s] = mul·Φ̃(z) + add, z = clamp((x - loc)·inv_scale, z_lo, z_hi)."""
+        for i in range(s, e):
+            z = (np.float64(x[i]) - loc) * inv_scale
+            z = min(max(z, z_lo), z_hi)
+            out[i - s] = phi(z, tab) * mul + add
+
+    @njit(nogil=True, fastmath=fm)
+    def moments_block(x: Any, s: int, e: int, c: float, st: Any) -> bool:
+        """Add Σd..Σd⁴ of x[s:e] to st; False (nothing added) if a value is not finite.
+
+        (A non-finite value makes Σd non-finite, or Σd⁴ infinite; min/max are taken by
+        the caller with numpy's vectorised reductions, which LLVM does not emit here.)
+        """
+        b1 = b2 = b3 = b4 = 0.0
+        for i in range(s, e):
+            d = np.float64(x[i]) - c
+            d2 = d * d
+            b1 += d
+            b2 += d2
+            b3 += d2 * d
+            b4 += d2 * d2
+        if not (abs(b1) < np.inf and abs(b4) < np.inf):
+            return False
+        st[_N] += e - s
+        st[_S1] += b1
+        st[_S2] += b2
+        st[_S3] += b3
+        st[_S4] += b4
+        return True
+
+    @njit(nogil=True)
+    def slow_block(x: Any, s: int, e: int, c: float, st: Any, keep: Any) -> None:
+        """Per value: count non-finite values; the finite ones are added (keep[i] marks them)."""
+        for i in range(s, e):
+            v = np.float64(x[i])
+            if np.isnan(v):
+                st[_NAN] += 1
+                keep[i - s] = False
+            elif v == np.inf:
+                st[_POS] += 1
+                keep[i - s] = False
+            elif v == -np.inf:
+                st[_NEG] += 1
+                keep[i - s] = False
+            else:
+                keep[i - s] = True
+                d = v - c
+                st[_N] += 1
+                st[_S1] += d
+                st[_S2] += d * d
+                st[_S3] += d * d * d
+                st[_S4] += d * d * d * d
+
+    @njit(nogil=True, fastmath=fm, boundscheck=False, inline="always")
+    def count(k: int, counts: Any, wide: Any) -> None:
+        """counts[k] += 1 in uint8; a wrap past 255 moves 256 into the int64 wide counts."""
+        q = counts[k]
+        if q == 255:
+            wide[k] += 256
+            counts[k] = 0
+        else:
+            counts[k] = q + 1
+
+    @njit(nogil=True, fastmath=fm, boundscheck=False)
+    def normal_block(x: Any, s: int, e: int, loc: float, inv_scale: float, mul: float, band: float,
+                     tab: Any, counts: Any, wide: Any, defer: Any, nd: int, st: Any) -> int:
+        """The PIT bins of a block of finite values under a normal null (the common case, lean)."""
+        cap = defer.shape[0]
+        for i in range(s, e):
+            v = np.float64(x[i])
+            t = phi((v - loc) * inv_scale, tab) * mul  # in [0, B]: B·u = B only beyond z = 9
+            k = np.int64(t)
+            f = t - k
+            if f > band and f < 1.0 - band:
+                count(k, counts, wide)
+            else:
+                if nd < cap:
+                    defer[nd] = v
+                nd += 1
+        return nd
+
+    @njit(nogil=True, boundscheck=False)
+    def fused_float(x: Any, c: float, kind: int, p: Any, tab: Any, counts: Any, wide: Any,
+                    defer: Any, keep: Any, st: Any) -> None:
+        """One pass over x: moments about c, non-finite counts and (kind > 0) the PIT bins.
+
+        p = [loc, inv_scale, mul, add, sup_lo, sup_hi, z_lo, z_hi, band_b]. Per block of SUB
+        values (in L1): the power sums (vectorised), then ``t = B·ũ`` and the counts
+        (scalar: LLVM emits no gathers for the table on this target, measured).
+        """
+        n = x.shape[0]
+        nb = counts.shape[0]
+        nd = int(st[_NDEFER])
+        band = p[8]
+        for s in range(0, n, SUB):
+            e = min(n, s + SUB)
+            ok = moments_block(x, s, e, c, st)
+            if not ok:
+                slow_block(x, s, e, c, st, keep)
+            if kind == NONE:
+                continue
+            if ok and kind == NORMAL:
+                nd = normal_block(x, s, e, p[0], p[1], p[2], band, tab, counts, wide, defer, nd, st)
+                continue
+            for i in range(s, e):
+                if not ok and not keep[i - s]:
+                    continue
+                v = np.float64(x[i])
+                if v <= p[4]:  # at or below the bottom of the support: u = 0 (truncated/uniform nulls)
+                    if v < p[4]:
+                        st[_BELOW] += 1
+                    k = 0
+                    sure = True
+                elif v >= p[5]:  # at or above the top of the support: u = 1, last bin
+                    if v > p[5]:
+                        st[_ABOVE] += 1
+                    k = nb - 1
+                    sure = True
+                else:
+                    if kind == UNIFORM:
+                        t = (v - p[0]) * p[1] * nb
+                    else:
+                        z = (v - p[0]) * p[1]
+                        z = min(max(z, p[6]), p[7])
+                        t = phi(z, tab) * p[2] + p[3]
+                    t = max(t, 0.0)
+                    k = np.int64(t)
+                    if k >= nb:  # the reference clamps floor(B·u) ≥ B - 1 to B - 1 as well
+                        sure = t >= nb - 1 + band
+                        k = nb - 1
+                    else:
+                        f = t - k
+                        sure = f > band and f < 1.0 - band
+                if sure:
+                    count(k, counts, wide)
+                elif nd < defer.shape[0]:
+                    defer[nd] = v
+                    nd += 1
+                else:
+                    nd += 1  # overflow: the caller re-bins with the reference path
+        st[_NDEFER] = nd
+
+    @njit(nogil=True)
+    def grid_counts(bits: Any, counts: Any) -> None:
+        """counts[b] += 1 for each 16-bit pattern (four interleaved tables: no store-forwarding stall)."""
+        n = bits.shape[0]
+        m = n - n % 4
+        for i in range(0, m, 4):
+            counts[0, bits[i]] += 1
+            counts[1, bits[i + 1]] += 1
+            counts[2, bits[i + 2]] += 1
+            counts[3, bits[i + 3]] += 1
+        for i in range(m, n):
+            counts[0, bits[i]] += 1
+
+    class K:
+        pass
+
+    k = K()
+    k.fused_float = fused_float
+    k.grid_counts = grid_counts
+    k.phi_block = phi_block
+    return k
+
+
+def phi_fast(z: np.ndarray) -> np.ndarray:
+    """``Φ(z)`` from the compiled table (for tests of the error bound)."""
+    z = np.ascontiguousarray(z, dtype=np.float64).ravel()
+    out = np.empty_like(z)
+    _kernels().phi_block(z, 0, z.size, 0.0, 1.0, -np.inf, np.inf, 1.0, 0.0, phi_table(), out)
+    return out
+
+
+def _params(dist: Distribution, kind: int, bins: int) -> np.ndarray:
+    """Kernel parameters ``[loc, inv_scale, mul, add, sup_lo, sup_hi, z_lo, z_hi, band_b]``."""
+    band_b = U_BAND * bins
+    if kind == UNIFORM:
+        lo, hi = dist.support
+        return np.array([lo, 1.0 / (hi - lo), 0, 0, lo, hi, 0, 0, band_b])
+    if kind == NORMAL:
+        return np.array([dist.loc, 1.0 / dist.scale, float(bins), 0.0, -np.inf, np.inf, -np.inf, np.inf, band_b])
+    # truncated: u = (Φ(z) - Φ(α))/Z on [α, β]; the band also covers the float64 error of Φ(α)
+    z = dist._z_mass
+    lo, hi = dist.support
+    pa = float(special.ndtr(dist.alpha))
+    return np.array([dist.loc, 1.0 / dist.scale, bins / z, -bins * pa / z, lo, hi,
+                     dist.alpha, dist.beta, band_b / z])
+
+
+def _views(chunks: Iterable[Any], dtype: str) -> Iterator[np.ndarray]:
+    """1-D numpy views of at most :data:`CHUNK` values (uint16 bit patterns for 16-bit grids)."""
+    from .summary import _to_numpy_block, flat_views
+
+    for arr in chunks:
+        for flat in flat_views(arr if isinstance(arr, np.ndarray) else arr.detach()):
+            m = flat.shape[0]
+            for s in range(0, m, CHUNK):
+                yield _to_numpy_block(flat[s:s + CHUNK], dtype)
+
+
+def cpu_only(chunks: Iterable[Any]) -> bool:
+    """Whether every chunk is a numpy array or a CPU torch tensor."""
+    for c in chunks:
+        if isinstance(c, np.ndarray):
+            continue
+        dev = getattr(c, "device", None)
+        if dev is None or getattr(dev, "type", "cpu") != "cpu":
+            return False
+    return True
+
+
+class _FusedAccumulator:
+    """One worker's partial summary: stats vector, narrow + wide PIT counts, kept values."""
+
+    def __init__(self, mode: str, dist: Distribution | None, bins: int, shift: float | None) -> None:
+        self.mode = mode
+        self.dist = dist
+        self.st = np.zeros(_NSTAT)
+        self.st[_MIN], self.st[_MAX] = np.inf, -np.inf
+        self.shift = shift
+        self.kind = _pit_kind(dist) if mode == "pit" else NONE
+        self.tab = phi_table()
+        self.bins = bins
+        nb = max(bins, 1)
+        self.counts = np.zeros(nb if self.kind else 1, dtype=np.uint8)
+        self.wide = np.zeros(nb if self.kind else 1, dtype=np.int64)
+        self.params = _params(dist, self.kind, bins) if self.kind else np.zeros(9)
+        self.defer = np.empty(DEFER_CAP, dtype=np.float64)
+        self.keep = np.empty(SUB, dtype=np.bool_)
+        self.extra: list[np.ndarray] = []  # reference-binned values (bins), folded at the end
+        self.kept: list[np.ndarray] = []  # exact mode: the chunks (views; finite filter at the end)
+        self.moments: Any = None
+        self.ker = _kernels()
+
+    def feed(self, x: np.ndarray) -> None:
+        from .summary import Moments
+
+        k = int(x.shape[0])
+        if k == 0:
+            return
+        st = np.zeros(_NSTAT)
+        st[_MIN], st[_MAX] = np.inf, -np.inf
+        c = self.shift
+        if c is None:  # no null: shift by the chunk's first finite-looking values' mean
+            head = x[:SUB].astype(np.float64)
+            head = head[np.isfinite(head)]
+            c = float(head.mean()) if head.size else 0.0
+        self.ker.fused_float(x, c, self.kind, self.params, self.tab, self.counts, self.wide,
+                             self.defer, self.keep, st)
+        nd = int(st[_NDEFER])
+        if nd:
+            if nd > DEFER_CAP:
+                raise _DeferOverflow
+            self._rebin(self.defer[:nd].copy())
+        m = int(st[_N])
+        if m:
+            a = st[_S1] / m
+            if a * a > 1e6 * max(st[_S2] / m - a * a, 0.0):
+                # data far from the shift: this chunk's sums again, about its own mean
+                st2 = np.zeros(_NSTAT)
+                st2[_MIN], st2[_MAX] = np.inf, -np.inf
+                self.ker.fused_float(x, c + a, NONE, self.params, self.tab, self.counts, self.wide,
+                                     self.defer, self.keep, st2)
+                st[_S1:_S4 + 1] = st2[_S1:_S4 + 1]
+                c = c + a
+            from .kernels import _central_from_power
+
+            part = _central_from_power(m, c, st[_S1], st[_S2], st[_S3], st[_S4], Moments)
+            self.moments = part if self.moments is None else self.moments.merge(part)
+        for i in (_NAN, _POS, _NEG, _BELOW, _ABOVE):
+            self.st[i] += st[i]
+        self.st[_N] += k
+        if m:
+            f = x if m == k else x[np.isfinite(x)]
+            self.st[_MIN] = min(self.st[_MIN], float(f.min()))
+            self.st[_MAX] = max(self.st[_MAX], float(f.max()))
+        if self.mode == "exact":
+            self.kept.append(x)
+
+    def _rebin(self, v: np.ndarray) -> None:
+        """Bin values with the reference cdf (the numpy path's formula)."""
+        assert self.dist is not None
+        u = self.dist.cdf(v)
+        self.extra.append(np.minimum((u * self.bins).astype(np.int64), self.bins - 1))
+
+    def histogram(self) -> np.ndarray:
+        """The int64 PIT counts (narrow + wide; the wide array's pages are touched only by wraps)."""
+        h = self.counts.astype(np.int64)
+        if np.count_nonzero(self.wide):  # untouched zero pages cost no memory to read
+            h += self.wide
+        for idx in self.extra:
+            h += np.bincount(idx, minlength=self.bins)
+        return h
+
+
+class _DeferOverflow(Exception):
+    """Too many values near bin edges in one chunk (ties on an edge): use the reference path."""
+
+
+class _GridAccumulator:
+    def __init__(self) -> None:
+        self.counts = np.zeros((4, 65536), dtype=np.int64)
+        self.ker = _kernels()
+
+    def feed(self, bits: np.ndarray) -> None:
+        self.ker.grid_counts(bits, self.counts)
+
+
+def summarize_fused(chunks: tuple[Any, ...], dtype: str, mode: str, dist: Distribution | None, bins: int,
+                    *, workers: int | None = None) -> Summary:
+    """The :class:`Summary` of CPU arrays/tensors ``chunks`` from one compiled pass.
+
+    Raises :class:`_DeferOverflow` (caught by :func:`~verifier.stats.summary.summarize`,
+    which then uses the reference path) if one chunk has more than :data:`DEFER_CAP` values
+    within ``U_BAND`` of a bin edge.
+    """
+    from .kernels import _feed_parallel, cpu_workers
+    from .summary import Moments, Summary, _grid_summary
+
+    n = sum(int(np.prod(getattr(c, "shape", ()), dtype=np.int64)) for c in chunks)
+    nw = 1 if n < THREAD_MIN else (workers or cpu_workers())
+    if mode == "grid":
+        gaccs = [_GridAccumulator() for _ in range(nw)]
+        _feed_parallel(_views(chunks, dtype), gaccs)
+        counts = sum(g.counts.sum(axis=0) for g in gaccs)
+        return _grid_summary(np.asarray(counts, dtype=np.int64), dtype)
+    shift = float(dist.mean) if dist is not None and mode == "pit" else None
+    accs = [_FusedAccumulator(mode, dist, bins, shift) for _ in range(nw)]
+    _feed_parallel(_views(chunks, dtype), accs)
+    moments = Moments()
+    for a in accs:
+        if a.moments is not None:
+            moments = moments.merge(a.moments)
+    st = np.sum([a.st for a in accs], axis=0)
+    lo = min(float(a.st[_MIN]) for a in accs)
+    hi = max(float(a.st[_MAX]) for a in accs)
+    if moments.n == 0:
+        lo = hi = float("nan")
+    sorted_values = counts = None
+    if mode == "exact":
+        kept = [v for a in accs for v in a.kept]
+        allv = np.concatenate(kept) if len(kept) > 1 else (kept[0] if kept else np.empty(0))
+        if st[_NAN] + st[_POS] + st[_NEG]:
+            allv = allv[np.isfinite(allv)]
+        sorted_values = np.sort(allv).astype(np.float64)  # sorting commutes with exact upcasting
+    elif mode == "pit":
+        counts = accs[0].histogram()
+        for a in accs[1:]:
+            counts += a.histogram()
+    return Summary(dtype, mode, int(st[_N]), int(st[_NAN]), int(st[_POS]), int(st[_NEG]), moments, lo, hi,
+                   sorted_values, counts, int(st[_BELOW]), int(st[_ABOVE]), pit_error=0.0)
