@@ -408,6 +408,8 @@ def identify(
         specs.append((text, spec, notes, False))
     mean_fit = m.mean if abs(m.mean) > 4.0 * sd / math.sqrt(n) else 0.0
     sd_fit = math.sqrt(m.sum_sq_about(mean_fit) / n)
+    if not (math.isfinite(sd_fit) and math.isfinite(mean_fit)):
+        raise ArithmeticError("the values' moments overflow a float: no family can be fitted")
     mean_arg = f"mean={_fmt(mean_fit)}, " if mean_fit else ""
     for text, what in (
         (f"normal({mean_arg}std={_fmt(sd_fit)})", "fitted normal"),

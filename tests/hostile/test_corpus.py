@@ -45,7 +45,9 @@ def _limits() -> None:  # runs in the child before exec
 
 def run_cli(argv, cwd: Path, *, no_torch: bool = False, extra_env=None, timeout: float = 240,
             preexec=_limits, stdout=subprocess.PIPE):
-    env = {**os.environ, "PYTHONHASHSEED": "0", "COLUMNS": "100"}
+    # one BLAS thread: RLIMIT_AS counts the address space OpenBLAS reserves per thread at import (with
+    # torch and numba loaded, a multi-threaded OpenBLAS alone nears 1 GiB), which is not our memory use
+    env = {**os.environ, "PYTHONHASHSEED": "0", "COLUMNS": "100", "OPENBLAS_NUM_THREADS": "1"}
     paths = [str(ROOT)] + ([str(cwd / "_no_torch")] if no_torch else [])
     if no_torch:
         paths.reverse()

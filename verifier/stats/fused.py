@@ -87,9 +87,18 @@ _NSTAT = 13
 NONE, UNIFORM, NORMAL, TRUNC = 0, 1, 2, 3
 
 
+_DISABLED = False
+
+
 def available() -> bool:
-    """Whether numba imports (the fused path is usable)."""
-    return _kernels() is not None
+    """Whether numba imports (the fused path is usable) and the path was not disabled."""
+    return not _DISABLED and _kernels() is not None
+
+
+def disable() -> None:
+    """Stop using the fused path in this process (numba failed to compile or cache its kernels)."""
+    global _DISABLED
+    _DISABLED = True
 
 
 def supports(dist: Distribution | None, mode: str) -> bool:

@@ -459,9 +459,13 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
 def structure_checks(sample: Sample, dist: Distribution, summary: Summary) -> tuple[CheckResult, ...]:
     """The structure checks of a sample against a continuous null, undecided (``passed=None``).
 
-    Empty when there are fewer than 2 finite values or the law has no density (a point mass).
+    Empty when there are fewer than 2 finite values or the law has no density (a point mass), and for
+    a shard of a torch.distributed tensor: these checks read the values, which no rank holds whole
+    (the distributed verdict has its own ``shards`` check for shards that repeat each other).
     """
     if summary.n < 2 or not math.isfinite(dist.std) or dist.std <= 0:
+        return ()
+    if getattr(sample, "shard", None) is not None:
         return ()
     vals = _distinct(sample, summary)
     if vals.m < 2:

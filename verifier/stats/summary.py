@@ -342,6 +342,10 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
                 return fused.summarize_fused(sample.chunks, sample.dtype, mode, dist, bins)
             except fused._DeferOverflow:  # many values on bin edges: the reference path
                 return _summarize_numpy(sample, dist, mode, bins, block)
+            except OSError:  # numba could not write its compiled kernels (a full disk): the other paths
+                if backend == "fused":
+                    raise
+                fused.disable()
     if backend == "torch" or (backend == "auto" and _use_torch(sample, mode)):
         from .kernels import summarize_torch
 
