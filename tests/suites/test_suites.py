@@ -107,3 +107,18 @@ def test_suites_robust_to_the_seed(seed: int) -> None:
         results += suite.run(seed=seed, quick=True)
     unexpected = [str(r) for r in results if status(r) not in (PASS, KNOWN)]
     assert not unexpected, unexpected
+
+
+def test_suite_reports_are_byte_identical_across_runs(tmp_path) -> None:
+    """Running a suite twice writes the same bytes (no wall-clock time in reports), so regenerating
+    the reference reports leaves ``git status`` clean."""
+    from verifier.cli import main
+
+    out = tmp_path / "out"
+    written = []
+    for _ in range(2):  # the same command twice (the --out folder is part of the recorded command)
+        assert main(["suite", "numpy", "--out", str(out), "--format", "json"]) == 0
+        written.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert {"report.json", "report.md", "report.html", "junit.xml"} <= set(written[0])
+    for name, data in written[0].items():
+        assert written[1][name] == data, name
