@@ -413,12 +413,13 @@ class _FusedAccumulator:
         self.keep = np.empty(SUB, dtype=np.bool_)
         self.extra: list[np.ndarray] = []  # reference-binned values (bins), folded at the end
         self.kept: list[np.ndarray] = []  # exact mode: the chunks (views; finite filter at the end)
-        self.moments: Any = None
+        self.parts: dict[int, Any] = {}  # chunk index → its central moments (merged in index order)
         self.ker = _kernels()
 
-    def feed(self, x: np.ndarray) -> None:
+    def feed(self, item: tuple[int, np.ndarray]) -> None:
         from .summary import Moments
 
+        index, x = item
         k = int(x.shape[0])
         if k == 0:
             return
@@ -450,7 +451,7 @@ class _FusedAccumulator:
             from .kernels import _central_from_power
 
             part = _central_from_power(m, c, st[_S1], st[_S2], st[_S3], st[_S4], Moments)
-            self.moments = part if self.moments is None else self.moments.merge(part)
+            self.parts[index] = part
         for i in (_NAN, _POS, _NEG, _BELOW, _ABOVE):
             self.st[i] += st[i]
         self.st[_N] += k
@@ -486,8 +487,8 @@ class _GridAccumulator:
         self.counts = np.zeros((4, 65536), dtype=np.int64)
         self.ker = _kernels()
 
-    def feed(self, bits: np.ndarray) -> None:
-        self.ker.grid_counts(bits, self.counts)
+    def feed(self, item: tuple[int, np.ndarray]) -> None:
+        self.ker.grid_counts(item[1], self.counts)
 
 
 def summarize_fused(chunks: tuple[Any, ...], dtype: str, mode: str, dist: Distribution | None, bins: int,
@@ -505,16 +506,18 @@ def summarize_fused(chunks: tuple[Any, ...], dtype: str, mode: str, dist: Distri
     nw = 1 if n < THREAD_MIN else (workers or cpu_workers())
     if mode == "grid":
         gaccs = [_GridAccumulator() for _ in range(nw)]
-        _feed_parallel(_views(chunks, dtype), gaccs)
+        _feed_parallel(enumerate(_views(chunks, dtype)), gaccs)
         counts = sum(g.counts.sum(axis=0) for g in gaccs)
         return _grid_summary(np.asarray(counts, dtype=np.int64), dtype)
     shift = float(dist.mean) if dist is not None and mode == "pit" else None
     accs = [_FusedAccumulator(mode, dist, bins, shift) for _ in range(nw)]
-    _feed_parallel(_views(chunks, dtype), accs)
+    _feed_parallel(enumerate(_views(chunks, dtype)), accs)
+    # the moments are merged in chunk order, whichever thread summarised a chunk: float sums are
+    # not associative, and a report must be the same bytes in every run
+    parts = {i: part for a in accs for i, part in a.parts.items()}
     moments = Moments()
-    for a in accs:
-        if a.moments is not None:
-            moments = moments.merge(a.moments)
+    for i in sorted(parts):
+        moments = moments.merge(parts[i])
     st = np.sum([a.st for a in accs], axis=0)
     lo = min(float(a.st[_MIN]) for a in accs)
     hi = max(float(a.st[_MAX]) for a in accs)
