@@ -299,12 +299,14 @@ class Identification:
     def __str__(self) -> str:
         from tabulate import tabulate
 
-        shape = "×".join(map(str, self.shape)) or "scalar"
+        from .report.format import fmt_p, fmt_shape
+
+        shape = fmt_shape(self.shape)
         fans = f", fan_in {self.fans.fan_in}, fan_out {self.fans.fan_out}" if self.fans is not None else ""
         rows = [
             (i, m.label, str(m.distribution),
              f"{m.std_ratio:.4f} ({m.std_ratio_ci[0]:.4f}–{m.std_ratio_ci[1]:.4f})",
-             f"{m.ks_statistic:.4g}", f"{m.ks_pvalue:.3g}" if m.ks_pvalue >= 1e-300 else "<1e-300", m.description)
+             f"{m.ks_statistic:.4g}", fmt_p(m.ks_pvalue), m.description)
             for i, m in enumerate(self.matches, 1)
         ]
         shape_fit = ", ".join(f"{k} {v:.4f}" for k, v in self.family_ks.items())

@@ -36,7 +36,9 @@ class SampleInfo:
     fans: Fans | None = None
 
     def __str__(self) -> str:
-        shape = "×".join(map(str, self.shape)) or "scalar"
+        from .report.format import fmt_shape
+
+        shape = fmt_shape(self.shape)
         parts = [f"shape {shape}", self.dtype, f"n={self.n:,}"]
         if self.draws > 1:
             parts.append(f"{self.draws} draws")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from verifier.report.format import fmt_shape
+
 __all__ = ["module_of", "render_audit_html", "report_options"]
 
 
@@ -27,7 +29,7 @@ def report_options(report: Any) -> dict[str, Any]:
         "correction": report.correction_text,
         "unit": "tensor",
         "groups": [module_of(r.name) for r in report.checked],
-        "not_checked": [(r.name, r.module_type, "×".join(map(str, r.shape)) or "scalar", r.reason)
+        "not_checked": [(r.name, r.module_type, fmt_shape(r.shape), r.reason)
                         for r in report.not_checked],
     }
 

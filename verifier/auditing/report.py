@@ -20,6 +20,8 @@ from tabulate import tabulate
 
 from verifier.errors import SpecError
 from verifier.stats.checks import CONFIDENCE
+from verifier.report.format import fmt_p as _fmt_p
+from verifier.report.format import fmt_shape
 from verifier.stats.decision import benjamini_hochberg, holm
 from verifier.theory.fans import Fans
 from verifier.verdict import Verdict
@@ -222,12 +224,6 @@ def _num(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _fmt_p(p: float | None) -> str:
-    if p is None:
-        return "—"
-    return f"{p:.3g}" if p >= 1e-300 else "<1e-300"
-
-
 def _fans_text(row: AuditRow) -> str:
     if row.fans is None:
         return "—"
@@ -344,7 +340,7 @@ class AuditReport:
 
     def _table_rows(self) -> list[tuple[str, ...]]:
         return [
-            (r.name, r.module_type, "×".join(map(str, r.shape)) or "scalar", _fans_text(r),
+            (r.name, r.module_type, fmt_shape(r.shape), _fans_text(r),
              f"{r.expected} = {r.distribution}" if r.distribution and r.distribution not in r.expected else r.expected,
              _std_text(r), _fmt_p(r.ks_pvalue), _fmt_p(r.adjusted), r.status.upper())
             for r in self.checked
@@ -371,7 +367,7 @@ class AuditReport:
         if self.not_checked:
             lines.append("")
             lines.append("not checked:")
-            rows = [(r.name, r.module_type, "×".join(map(str, r.shape)) or "scalar", r.reason) for r in self.not_checked]
+            rows = [(r.name, r.module_type, fmt_shape(r.shape), r.reason) for r in self.not_checked]
             lines += ["  " + s for s in tabulate(rows, headers=("tensor", "type", "shape", "reason"),
                                                  disable_numparse=True).splitlines()]
         noted = [r for r in self.checked if r.note]
@@ -422,7 +418,7 @@ class AuditReport:
             lines += [f"- `{r.name}`: {esc(r.diagnosis or 'see the table')}" for r in self.failed]
         if self.not_checked:
             lines += ["", "### Not checked", "", "| tensor | type | shape | reason |", "|---|---|---|---|"]
-            lines += [f"| {esc(r.name)} | {esc(r.module_type)} | {'×'.join(map(str, r.shape)) or 'scalar'} | {esc(r.reason)} |"
+            lines += [f"| {esc(r.name)} | {esc(r.module_type)} | {fmt_shape(r.shape)} | {esc(r.reason)} |"
                       for r in self.not_checked]
         noted = [r for r in self.checked if r.note]
         if noted:

@@ -9,6 +9,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .format import fmt_p as format_p
+from .format import fmt_shape
+
 __all__ = [
     "case_name",
     "counts",
@@ -34,7 +37,7 @@ def target(r: Any) -> str:
 
 def shape_text(r: Any) -> str:
     shape = tuple(r.sample.shape)
-    return "×".join(map(str, shape)) if shape else "scalar"
+    return fmt_shape(shape)
 
 
 def case_name(r: Any) -> str:
@@ -105,10 +108,7 @@ def finite_or_none(x: Any) -> Any:
     return x
 
 
-def fmt_p(p: float | None) -> str:
-    if p is None:
-        return "—"
-    return f"{p:.3g}" if p >= 1e-300 else "<1e-300"
+fmt_p = format_p  # one p-value format for every report (verifier.report.format)
 
 
 def fmt_ratio(r: Any) -> str:
