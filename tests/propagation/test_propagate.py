@@ -209,7 +209,7 @@ def test_json_is_valid_against_the_schema_and_renders() -> None:
     text, md = str(report), report.render("markdown")
     assert "PROPAGATION" in text and "| direction |" in md
     html = report.render("html")
-    assert html.startswith("<!doctype html>") and "</html>" in html
+    assert html.lower().startswith("<!doctype html>") and "</html>" in html
 
 
 def test_layers_by_type_and_real_inputs() -> None:
@@ -255,3 +255,26 @@ def test_inputs_are_independent_of_the_weights() -> None:
     low, high = (float(v) for v in row.split("[")[2].split("]")[0].split(","))
     assert low <= 1.0 <= high, row  # observed/predicted interval of the first layer contains 1
     assert ratio is None or abs(ratio - 1) < 0.1
+
+
+def test_html_report_has_the_shared_structure() -> None:
+    """Like the other reports: a banner with the overall status and counts, one collapsible section per
+    model, open when it fails (issue 11: the same structure for the propagation report)."""
+    import torch
+
+    from verifier.report.propagation import render_html
+
+    def net(init: str) -> torch.nn.Module:
+        layers = []
+        for _ in range(6):
+            lin = torch.nn.Linear(128, 128, bias=False)
+            (torch.nn.init.kaiming_normal_ if init == "he" else torch.nn.init.xavier_normal_)(lin.weight)
+            layers += [lin, torch.nn.ReLU()]
+        return torch.nn.Sequential(*layers)
+
+    good = propagate(lambda: net("he"), batch=256, seeds=4)
+    bad = propagate(lambda: net("xavier"), batch=256, seeds=4)
+    page = render_html([good, bad], title="t", plots=False)
+    assert '<section class="banner FAIL"' in page and "2 models: 1 kept the variance, 1 did not" in page
+    assert page.count('<details class="case') == 2
+    assert '<details class="case FAIL" id="model-1" open>' in page and '<details class="case PASS" id="model-0">' in page

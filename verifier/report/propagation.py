@@ -114,22 +114,33 @@ def render_html(reports: Sequence[Any], *, title: str, command: str | None = Non
     ``(heading, text)`` paragraphs placed before each report in order (e.g. an experiment's claim)."""
     from .propagation_plots import report_pngs
 
+    from .assets import CSS
+    from .environment import environment
+
     e = _html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title>",
-             ("<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
-              "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}.fail{color:#b00}"
-              ".pass{color:#070}img{max-width:100%}</style></head><body>"), f"<h1>{e(title)}</h1>"]
-    if command:
-        parts.append(f"<p><code>{e(command)}</code></p>")
+    failed = sum(1 for rep in reports if not rep.passed)
+    head = "FAIL" if failed else "PASS"
+    env = environment(command=command)
+    counts = f"{len(reports)} model{'s' if len(reports) != 1 else ''}: {len(reports) - failed} kept the variance, {failed} did not"
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{e(head)}: {e(title)}</title>",
+             f"<style>{CSS}table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ccc;"
+             "padding:2px 6px;text-align:left}</style></head><body><main>",
+             f"<h1>{e(title)}</h1>",
+             f'<section class="banner {head}" id="banner" role="status"><span class="status">{head}</span>'
+             f'<span class="counts">{e(counts)}</span><span class="meta">'
+             + (f"regenerate with <code>{e(command)}</code> · " if command else "")
+             + f"created {e(str(env['created']))}</span></section>"]
     for i, rep in enumerate(reports):
+        cls = "PASS" if rep.passed else "FAIL"
+        parts.append(f'<details class="case {cls}" id="model-{i}"' + ("" if rep.passed else " open")
+                     + f"><summary><b>{cls}</b> {e(rep.headline())}</summary><div class='body'>")
         if i < len(sections):
-            head, text = sections[i]
-            parts.append(f"<h2>{e(head)}</h2><p>{e(text)}</p>")
-        cls = "pass" if rep.passed else "fail"
-        parts.append(f"<h3 class='{cls}'>{e(rep.headline())}</h3><ul>")
-        for x in (rep.forward, rep.backward):
-            parts.append(f"<li>{e(_direction_line(x))}</li>")
-        parts.append("</ul>")
+            heading, text = sections[i]
+            parts.append(f"<h2>{e(heading)}</h2><p>{e(text)}</p>")
+        parts.append("<ul>" + "".join(f"<li>{e(_direction_line(x))}</li>" for x in (rep.forward, rep.backward))
+                     + "</ul>")
         if rep.diagnosis.short != "ok":
             parts.append(f"<p><b>Diagnosis: {e(rep.diagnosis.short)}.</b> {e(rep.diagnosis.text)}.</p>")
             if rep.diagnosis.hint:
@@ -141,8 +152,8 @@ def render_html(reports: Sequence[Any], *, title: str, command: str | None = Non
         parts.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in _HEAD) + "</tr>")
         for row in layer_rows(rep):
             parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-        parts.append("</table>")
-    parts.append("</body></html>")
+        parts.append("</table></div></details>")
+    parts.append("</main></body></html>")
     return "\n".join(parts)
 
 
