@@ -203,3 +203,35 @@ def test_torch_suite_report(browser, torch_suite_dir, record_property):
     _check_report(loaded, banner="PASS WITH KNOWN DEVIATIONS", counts=counts, images=counts["KNOWN"])
     _record("torch_suite", loaded, record_property)
     loaded.page.locator("details.case.KNOWN").first.screenshot(path=str(SHOTS / "torch_suite-deviation.png"))
+
+
+def test_propagation_report(browser, tmp_path, record_property):
+    """The propagation report (verifier suite propagation / propagate --out): banner, every figure
+    decoded, a passing model collapsed and opening on click, a failing one open."""
+    torch = pytest.importorskip("torch")
+    from verifier import propagate
+    from verifier.report.propagation import render_html as render_propagation
+
+    def net(init: str):
+        layers = []
+        for _ in range(6):
+            lin = torch.nn.Linear(128, 128, bias=False)
+            (torch.nn.init.kaiming_normal_ if init == "he" else torch.nn.init.xavier_normal_)(lin.weight)
+            layers += [lin, torch.nn.ReLU()]
+        return torch.nn.Sequential(*layers)
+
+    reports = [propagate(lambda: net("he"), batch=256, seeds=4), propagate(lambda: net("xavier"), batch=256, seeds=4)]
+    path = tmp_path / "propagation.html"
+    path.write_text(render_propagation(reports, title="propagation"), encoding="utf-8")
+    loaded = Loaded(browser, path)
+    assert loaded.errors == []
+    assert loaded.page.inner_text("#banner").startswith("FAIL")
+    decoded = loaded.js("Promise.all(Array.from(document.images).map(i => i.decode().then(() => i.naturalWidth > 0,"
+                        " () => false)))")
+    assert decoded and all(decoded)
+    assert loaded.js("document.getElementById('model-1').open") is True
+    assert loaded.js("document.getElementById('model-0').open") is False
+    loaded.page.click("#model-0 > summary")
+    assert loaded.js("document.getElementById('model-0').open") is True
+    assert loaded.errors == []
+    _record("propagation", loaded, record_property)
