@@ -130,8 +130,9 @@ def render_html(reports: Sequence[Any], *, title: str, command: str | None = Non
              f"<h1>{e(title)}</h1>",
              f'<section class="banner {head}" id="banner" role="status"><span class="status">{head}</span>'
              f'<span class="counts">{e(counts)}</span><span class="meta">'
-             + (f"regenerate with <code>{e(command)}</code> · " if command else "")
-             + f"created {e(str(env['created']))}</span></section>"]
+             + " · ".join(([f"regenerate with <code>{e(command)}</code>"] if command else [])
+                          + ([f"created {e(str(env['created']))}"] if env["created"] else []))
+             + "</span></section>"]
     for i, rep in enumerate(reports):
         cls = "PASS" if rep.passed else "FAIL"
         parts.append(f'<details class="case {cls}" id="model-{i}"' + ("" if rep.passed else " open")
