@@ -643,8 +643,8 @@ def test_unknown_verifier_table_warns_and_strict_fails(pytester: pytest.Pytester
     """)
     pytester.makepyfile(test_a="def test_a():\n    pass\n")
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, warnings=1)
-    result.stdout.fnmatch_lines(["*unknown key tool.verifier.checks in pyproject.toml; did you mean "
+    result.assert_outcomes(passed=1)  # (under xdist pytest adds its own assert-rewrite warnings)
+    result.stdout.fnmatch_lines(["*PytestConfigWarning: unknown key tool.verifier.checks in pyproject.toml; did you mean "
                                  "[[][[]tool.verifier.check[]][]]?*"])
     strict = pytester.runpytest("--verifier-strict", "-p", "no:cacheprovider")
     assert strict.ret == pytest.ExitCode.INTERRUPTED
