@@ -195,3 +195,14 @@ def test_value_at_a_truncation_bound_is_named_by_check_too():
     assert not v.passed
     assert v.diagnosis.at_bound is not None and "1 value(s) exactly at the bound -2 of 100000" in v.diagnosis.at_bound
     assert str(v.diagnosis).startswith("1 value(s) exactly at the bound -2")
+
+
+def test_constant_tensor_is_diagnosed_not_dropped() -> None:
+    """Regression (found merging wave 2): an all-zero tensor has std ratio 0, and the scale-bug matcher
+    divided by it; the ZeroDivisionError dropped the whole diagnosis."""
+    import numpy as np
+
+    import verifier
+
+    v = verifier.check(np.zeros((128, 256), dtype=np.float32), "normal(0, 0.02)")
+    assert v.diagnosis is not None and "constant" in str(v.diagnosis)

@@ -238,6 +238,8 @@ def _hypotheses(verdict: Verdict) -> list[Cause]:
 
 
 def _matches(causes: list[Cause], r: float, low: float, high: float) -> list[Cause]:
+    if not (math.isfinite(r) and r > 0):  # a constant tensor (std 0) or an overflow: no scale bug explains it
+        return []
     wide = (high - low) / (2.0 * r) > TOLERANCE
     found: dict[float, list[Cause]] = {}
     for c in causes:
