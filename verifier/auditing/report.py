@@ -21,6 +21,7 @@ from tabulate import tabulate
 from verifier.errors import SpecError
 from verifier.stats.checks import CONFIDENCE
 from verifier.report.format import fmt_p as _fmt_p
+from verifier.report.json_report import json_safe
 from verifier.report.format import fmt_shape
 from verifier.stats.decision import benjamini_hochberg, holm
 from verifier.theory.fans import Fans
@@ -399,7 +400,7 @@ class AuditReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON (NaN and infinities as null)."""
-        return json.dumps(_clean(self.to_dict()), indent=indent, ensure_ascii=False, allow_nan=False)
+        return json.dumps(json_safe(self.to_dict()), indent=indent, ensure_ascii=False, allow_nan=False)
 
     def to_markdown(self) -> str:
         """A Markdown report: headline, the table, tensors not checked, notes."""
@@ -482,13 +483,3 @@ def _shared_writer(report: AuditReport, out: Path, *, command: str | None, plots
     from .plots import report_options
 
     return list(write_reports(verdicts, out, command=command, plots=plots, **report_options(report)))
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj

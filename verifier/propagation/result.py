@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from ..report.json_report import json_safe
 from .verdict import Interval
 
 __all__ = [
@@ -203,7 +203,7 @@ class PropagationReport:
     def to_dict(self) -> dict[str, Any]:
         from ..report.environment import environment
 
-        return _clean({
+        return json_safe({
             "schema": SCHEMA, "model": self.model, "passed": self.passed, "k": self.k,
             "confidence": self.confidence, "interval": "Student t on the log of the per-seed values",
             "seeds": list(self.seeds), "batch": self.batch,
@@ -246,16 +246,6 @@ class PropagationReport:
         return write_propagation_reports([self], out_dir, title=f"verifier propagate: {self.model}",
                                          command=command, formats=formats)
 
-
-def _clean(obj: Any) -> Any:
-    """JSON-safe: non-finite floats become null, tuples lists."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 def json_schema() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,7 +10,7 @@ from .cases import case_name, counts, finite_or_none as _f, summary_line, target
 from .environment import environment
 from .format import format_spec, headline, status_of
 
-__all__ = ["SCHEMA", "VERDICT_SCHEMA", "to_json", "result_to_dict", "check_to_dict", "diagnosis_to_dict",
+__all__ = ["json_safe", "SCHEMA", "VERDICT_SCHEMA", "to_json", "result_to_dict", "check_to_dict", "diagnosis_to_dict",
            "verdict_to_json"]
 
 SCHEMA = "verifier.report/2"
@@ -17,6 +18,17 @@ SCHEMA = "verifier.report/2"
 
 VERDICT_SCHEMA = "verifier.verdict/1"
 """One verdict on its own (``verifier check --format json``, ``Verdict.to_dict()``)."""
+
+
+def json_safe(obj: Any) -> Any:
+    """JSON-safe data: non-finite floats become null (JSON has no inf/NaN), tuples lists."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def diagnosis_to_dict(d: Any) -> dict[str, Any] | None:
