@@ -473,8 +473,8 @@ class _FusedAccumulator:
         h = self.counts.astype(np.int64)
         if np.count_nonzero(self.wide):  # untouched zero pages cost no memory to read
             h += self.wide
-        for idx in self.extra:
-            h += np.bincount(idx, minlength=self.bins)
+        if self.extra:  # one bincount for all re-binned values (one per chunk cost 1.5 ms each at 5e7)
+            h += np.bincount(np.concatenate(self.extra), minlength=self.bins)
         return h
 
 

@@ -314,15 +314,16 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
     binned by ``u = dist.cdf(x)``. ``backend``: ``'auto'`` (the compiled fused pass of
     :mod:`verifier.stats.fused` for CPU values when numba is installed and the null is
     supported; else torch kernels for torch tensors, and for numpy arrays when torch is
-    loaded or the array is large; see :mod:`verifier.stats.kernels`), ``'fused'``,
+    loaded or the array is large; see :mod:`verifier.stats.kernels`; one Triton kernel for
+    CUDA tensors in 'pit' mode, :mod:`verifier.stats.gpu`), ``'fused'``, ``'gpu'``,
     ``'torch'`` or ``'numpy'`` (no torch needed). Extra memory is O(block + bins) either way.
     """
     mode = choose_mode(sample.dtype, sample.n, exact_max)
     if mode == "pit" and dist is None:
         raise ValueError("a streamed (pit) summary needs the null distribution")
     bins = pit_bins(sample.n) if mode == "pit" else 0
-    if backend not in ("auto", "fused", "torch", "numpy"):
-        raise ValueError(f"backend must be 'auto', 'fused', 'torch' or 'numpy', got {backend!r}")
+    if backend not in ("auto", "fused", "gpu", "torch", "numpy"):
+        raise ValueError(f"backend must be 'auto', 'fused', 'gpu', 'torch' or 'numpy', got {backend!r}")
     if getattr(sample, "shard", None) is not None:  # one rank's shard of a distributed tensor
         from ..distributed import merge_across_ranks
 
@@ -330,6 +331,15 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
         part = summarize(local, dist, exact_max=exact_max, block=block, backend=backend) if _has_values(local) \
             else _empty_summary(sample.dtype, mode, bins)
         return merge_across_ranks(part, sample)
+    if backend in ("auto", "gpu") and mode == "pit":
+        from . import gpu
+
+        usable = gpu.supports(dist, mode) and gpu.on_cuda(sample.chunks) and gpu.available()
+        if backend == "gpu" and not usable:
+            raise ValueError("the gpu backend needs CUDA tensors, Triton (pip install verifier[gpu]) and a "
+                             "normal, truncated normal or uniform null")
+        if usable:
+            return gpu.summarize_triton(sample.chunks, sample.dtype, mode, dist, bins)
     if backend in ("auto", "fused"):
         from . import fused
 
