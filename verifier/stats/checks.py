@@ -279,7 +279,7 @@ def mean_pvalue(total: float, n: int, null: NullModel) -> float:
     z = (total / n - null.mean) / (null.std / math.sqrt(n))
     skew = null.mu3 / null.std**3 / math.sqrt(n)
     if null.exact_normal or abs(skew) < 1e-12:
-        return float(2.0 * _st.norm.sf(abs(z)))
+        return float(2.0 * special.ndtr(-abs(z)))
     return _pearson3_two_sided(z, skew)
 
 
@@ -372,7 +372,7 @@ def check_range(s: Summary, null: NullModel) -> CheckResult | None:
         cov = float(dist.cdf(s.max) - dist.cdf(s.min))
     cov = min(max(cov, 0.0), 1.0)
     n = s.n
-    p = float(min(1.0, max(0.0, _st.beta.cdf(cov, n - 1, 2))))
+    p = float(min(1.0, max(0.0, special.betainc(n - 1, 2, cov))))
     return CheckResult("range", cov, p,
                        f"range [{s.min:.6g}, {s.max:.6g}] covers {cov:.6g} of the null's mass (Beta({n - 1}, 2) law)")
 
