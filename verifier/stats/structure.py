@@ -241,6 +241,16 @@ def _gather(chunk: Any, idx: tuple[np.ndarray, ...], dtype: str) -> np.ndarray:
     return _decode(_host(picked), dtype)
 
 
+def _flat_host(chunk: Any) -> np.ndarray | None:
+    """A C-contiguous host array (or CPU tensor) as a flat view read by :func:`_host`; else None."""
+    if not isinstance(chunk, np.ndarray):
+        if chunk.device.type != "cpu" or not chunk.is_contiguous():
+            return None
+    elif not chunk.flags.c_contiguous:
+        return None
+    return _host(chunk).reshape(-1)
+
+
 def _take(chunk: Any, flat: np.ndarray, dtype: str) -> np.ndarray:
     """Values at the (logical, C-order) flat positions ``flat`` of ``chunk``, as float64."""
     return _gather(chunk, np.unravel_index(flat, tuple(int(d) for d in chunk.shape)), dtype)
@@ -369,14 +379,20 @@ def _shard_tests(a: Any, dtype: str, axis: int, k: int, model: CellModel,
     m = min(per, BLOCK_CAP)
     # positions inside shard 0 (multi-index with axis coordinate < size), then shifted per shard
     inner = shape[:axis] + (size,) + shape[axis + 1:]
-    pos = np.sort(rng.choice(per, size=m, replace=False)) if m < per else np.arange(per)
+    pos = np.sort(rng.choice(per, size=m, replace=False, shuffle=False)) if m < per else np.arange(per)
     idx = list(np.unravel_index(pos, inner))
-    blocks = []
-    for j in range(k):
-        shifted = idx.copy()
-        shifted[axis] = idx[axis] + j * size
-        blocks.append(_gather(a, tuple(shifted), dtype))
-    v = np.stack(blocks)  # (k, m)
+    flat = _flat_host(a)
+    if flat is not None:  # a dense host array: shard j is shard 0's flat positions + j·size·stride
+        base = np.ravel_multi_index(tuple(idx), shape)
+        step = size * math.prod(shape[axis + 1:])
+        v = _decode(flat[base[None, :] + step * np.arange(k)[:, None]], dtype)  # (k, m)
+    else:
+        blocks = []
+        for j in range(k):
+            shifted = idx.copy()
+            shifted[axis] = idx[axis] + j * size
+            blocks.append(_gather(a, tuple(shifted), dtype))
+        v = np.stack(blocks)  # (k, m)
     if np.isfinite(v).all():
         return _pair_tests(v, axis, k, model)
     out: list[_Test] = []
