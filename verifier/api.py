@@ -59,7 +59,7 @@ def check(
     tolerance : float or Tolerance, optional
         Practical tolerance: a check rejected statistically whose effect is within it
         does not fail the verdict (``verdict.status == 'within tolerance'``). A float is a
-        relative std error (KS tolerance half of it); ``verifier.Tolerance(std=, ks=)``
+        relative std error (``ks`` half of it); ``verifier.Tolerance(std=, ks=)``
         sets both. Deterministic checks (finite, degenerate, support) ignore it.
     label : the name reports show for the source (default: a description of it).
     known_deviation : a documented deviation of the library, shown beside a failing verdict.

@@ -195,7 +195,7 @@ def verify(summary: Summary, dist: Distribution, *, sample: SampleInfo, alpha: f
     tested, grid_note = on_detected_grid(summary)
     null: NullModel = null_model(dist, tested, grid_note)
     checks = apply_tolerance(decide(run_checks(tested, null) + tuple(extra), alpha, summary.n), tolerance, summary.n,
-                             null, alpha)
+                             null, alpha, summary=tested)
     kurt = null.mu4 / null.variance**2
     detectable = detectable_std_error(summary.n, kurt, alpha * (1.0 - event_share([c.name for c in checks])),
                                       m=family_size(checks), normal=null.exact_normal)
