@@ -154,3 +154,35 @@ def test_tolerated_band_contains_every_tolerated_law() -> None:
             assert np.all(g >= lo - 1e-12) and np.all(g <= hi + 1e-12)
     lo2, hi2 = tolerated_band(d, x, t, 0.05, 0.01)
     assert np.allclose(hi2 - hi, np.minimum(0.04 * t * (1 - t), 1 - hi))
+
+
+# ---- the range check of bounded families ------------------------------------------------------
+
+@pytest.mark.parametrize("n", [100_000, 1_000_000])
+def test_uniform_scale_error_inside_tolerance_passes_the_range_check(n: int) -> None:
+    # Before: the exact range check rejected a uniform 2 % too narrow and no tolerance applied to it
+    x = (np.random.default_rng(15).uniform(-1, 1, n) * 0.98).astype(np.float32)
+    assert not verifier.check(x, "uniform(-1, 1)").passed
+    v = verifier.check(x, "uniform(-1, 1)", tolerance=0.05)
+    assert v.status == "within tolerance" and v.check("range").within_tolerance is True, str(v)
+    far = verifier.check((x / 0.98 * 0.9).astype(np.float32), "uniform(-1, 1)", tolerance=0.05)
+    assert far.status == "fail" and far.check("range").within_tolerance is False
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.01])
+def test_range_beyond_error_rate_at_the_boundary(alpha: float) -> None:
+    """A uniform at the narrowest tolerated scale (×0.95) is called beyond with probability ≤ α
+    (exactly α for this continuous law: the Beta(n − 1, 2) coverage)."""
+    from verifier.stats.tolerance import range_within
+    from verifier.theory.distributions import Uniform
+
+    n, reps = 1000, 3000
+    rng = np.random.default_rng(16)
+    d = Uniform(-1.0, 1.0)
+    calls = []
+    for _ in range(reps):
+        s = _summary(rng.uniform(-0.95, 0.95, n))
+        calls.append(range_within(s, null_model(d, s), 0.05, alpha)[0])
+    beyond = np.mean([c is False for c in calls])
+    assert beyond <= sst.binom.isf(1e-4, reps, alpha) / reps
+    assert beyond >= 0.5 * alpha  # and not needlessly conservative

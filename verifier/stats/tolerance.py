@@ -8,6 +8,8 @@ compared with it by a **two-one-sided test (TOST)** at the verdict's level α, o
 * ``std`` (relative std error): the variance check's std ratio ``r`` (interval from the
   check's own law: χ², exact lattice or Pearson III) against ``[1 − std, 1 + std]``; the
   mean check's ``(mean − μ)/σ`` (interval ``± z_{1−α}/√n``) against ``[−std, std]``.
+* the range check (bounded families): the support's scale against ``1 − std``
+  (:func:`range_within`).
 * ``ks``: for the shape checks (ks, ad, cvm and their omnibus ``shape``) the effect is not
   the KS distance, which is blind to the tails that AD weighs, but the **weighted CDF
   distance** :math:`d_w` of the law from the location–scale laws the ``std`` tolerance allows
@@ -151,6 +153,10 @@ def effect_within(check: CheckResult, checks: tuple[CheckResult, ...], tol: Tole
         eq = shape_equivalence(summary, null, tol.std, tol.ks, alpha)
         figures = f"{eq} vs tolerance {tol.ks:.3g} (scales ±{tol.std:.3g})"
         return eq.within, figures + ("" if eq.within is not None else ": inconclusive")
+    if check.name == "range":
+        if summary is None or null is None:
+            return None, "range: no summary to test equivalence on: inconclusive"
+        return range_within(summary, null, tol.std, alpha)
     iv = tost_interval(check, checks, n, null, alpha, summary)
     if iv is None:
         return None
@@ -165,6 +171,41 @@ def effect_within(check: CheckResult, checks: tuple[CheckResult, ...], tol: Tole
         return True, figures
     if high < lo_t or low > hi_t:
         return False, figures
+    return None, figures + ": inconclusive"
+
+
+def range_within(summary: Summary, null: NullModel, std: float, alpha: float) -> tuple[bool | None, str]:
+    r"""TOST of the range check's effect, the scale ρ of the support (true width over the null's
+    ``b − a``), against the narrowest tolerated support ``ρ ≥ 1 − std`` (a wider one puts values
+    outside the null's support: the support check's, which ignores tolerance).
+
+    The support holds every value, so :math:`ρ \ge r/(b-a)` surely, with ``r`` the sample range
+    (each end moved one grid step inwards): **within** when :math:`r \ge (1 - std)(b - a)`
+    (no error). **Beyond**: under a law of the null's location–scale family with scale
+    :math:`s \ge 1 - std`, the range is stochastically at least that at :math:`s = 1 - std`, and
+    :math:`\{r \le x\}` implies a coverage :math:`C \le M(x)`, the largest mass of a window of
+    width :math:`x/s` (centred, for a symmetric unimodal null), with :math:`C \sim` Beta(n−1, 2);
+    so :math:`p = I_{M}(n-1, 2) \le α` shows ρ < 1 − std with error ≤ α. Otherwise inconclusive.
+    """
+    from .grid import neighbour
+
+    dist = null.distribution
+    a, b = dist.support
+    grid = summary.dtype if summary.dtype in ("float16", "bfloat16", "float32", "float64") else "float64"
+    r = max(neighbour(summary.max, grid, -1) - neighbour(summary.min, grid, +1), 0.0)
+    width = b - a
+    s_lo = max(1.0 - std, 1e-12)
+    figures = f"support scale ≥ {r / width:.5g} (sample range) vs narrowest tolerated {s_lo:.5g}"
+    if r >= s_lo * width:
+        return True, figures
+    mid = (a + b) / 2
+    if abs(float(dist.mean) - mid) <= 1e-12 * width:  # symmetric: the densest window is centred
+        half = r / (2 * s_lo)
+        mass = float(dist.cdf(mid + half) - dist.cdf(mid - half))
+        p = float(_st.beta.cdf(mass, summary.n - 1, 2)) if summary.n > 1 else 1.0
+        figures += f"; p = {p:.3g} that a support ×{s_lo:.4g} gives a range this narrow"
+        if p <= alpha:
+            return False, figures
     return None, figures + ": inconclusive"
 
 
