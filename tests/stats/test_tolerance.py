@@ -177,3 +177,25 @@ def test_variance_tost_holds_under_heavy_tails() -> None:
         c = CheckResult("variance", q, 0.0, "", Effect("std ratio", float(np.sqrt(q)), 0, 0, 1.0), passed=False)
         ok_normal += effect_within(c, (c,), tol, n, null_model(Normal(0, 1), s), alpha, s)[0] is True
     assert ok_normal >= 80
+
+
+def test_mean_tost_uses_the_sample_spread() -> None:
+    """A mean shifted by exactly the tolerance (0.05σ) with a 30 % wider spread: the interval
+    ± z/√n of the null's σ called it within in 10.3 % of draws at α = 0.05; with the sample's own
+    std, 4.5 % (at most α)."""
+    from verifier.stats.checks import CheckResult, Effect, null_model
+    from verifier.stats.summary import Moments, Summary
+    from verifier.stats.tolerance import effect_within
+    from verifier.theory.distributions import Normal
+
+    n, reps, alpha = 10_000, 4000, 0.05
+    rng = np.random.default_rng(22)
+    tol = Tolerance(std=0.05, ks=0.025)
+    means = 0.05 + 1.3 * rng.standard_normal(reps) / np.sqrt(n)
+    m2 = 1.69 * rng.chisquare(n - 1, reps)
+    within = 0
+    for mean, ss in zip(means, m2):
+        s = Summary("float64", "moments", n, 0, 0, 0, Moments(n, float(mean), float(ss)), -5.0, 5.0)
+        c = CheckResult("mean", 0.0, 0.0, "", Effect("mean/std", float(mean), 0, 0, 0.0), passed=False)
+        within += effect_within(c, (c,), tol, n, null_model(Normal(0, 1), s), alpha, s)[0] is True
+    assert within / reps <= sst.binom.isf(1e-4, reps, alpha) / reps

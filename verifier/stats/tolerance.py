@@ -7,7 +7,8 @@ compared with it by a **two-one-sided test (TOST)** at the verdict's level α, o
 
 * ``std`` (relative std error): the variance check's std ratio ``r`` (interval from the
   check's own law: χ², exact lattice or Pearson III) against ``[1 − std, 1 + std]``; the
-  mean check's ``(mean − μ)/σ`` (interval ``± z_{1−α}/√n``) against ``[−std, std]``.
+  mean check's ``(mean − μ)/σ`` (interval ``± z_{1−α}·max(1, ŝ/σ)/√n``, ŝ the sample's std)
+  against ``[−std, std]``.
 * the range check (bounded families): the support's scale against ``1 − std``
   (:func:`range_within`).
 * ``ks``: for the shape checks (ks, ad, cvm and their omnibus ``shape``) the effect is not
@@ -139,7 +140,10 @@ def tost_interval(check: CheckResult, checks: tuple[CheckResult, ...], n: int, n
             high = max(high, math.sqrt(q + half))
         return low, high, "std ratio"
     if check.name == "mean" and check.effect is not None:
-        half = float(_st.norm.isf(alpha)) / math.sqrt(n)
+        spread = 1.0  # the mean's sd under the true law: its own std, when wider than the null's
+        if summary is not None and summary.n == n and n > 1 and null is not None:
+            spread = max(1.0, math.sqrt(summary.moments.m2 / n / null.variance))
+        half = float(_st.norm.isf(alpha)) * spread / math.sqrt(n)
         est = check.effect.estimate
         return est - half, est + half, "(mean − μ)/σ"
     return None
