@@ -703,3 +703,29 @@ def test_contracts_on_by_default_catch_a_silent_cast(project: pytest.Pytester) -
     result.stdout.fnmatch_lines(["*dtype rejected against he_normal*"])
     off = project.runpytest("--verifier-no-contracts", "-p", "no:cacheprovider")
     off.assert_outcomes(passed=1)
+
+
+def test_contracts_fail_a_wrong_dtype_or_shape_not_error(project: pytest.Pytester) -> None:
+    """An initializer that takes dtype and ignores it (numpy's float64 where float16 was asked), or
+    returns the transposed shape: a failed test with the reason as headline, not a refused source."""
+    project.makepyfile(test_wrong="""
+        import math
+        import numpy as np
+
+        def ignores(shape, rng, dtype=np.float32):
+            return rng.normal(0.0, math.sqrt(2.0 / shape[1]), size=shape)
+
+        def transposed(shape, rng):
+            return rng.normal(0.0, math.sqrt(2.0 / shape[1]), size=tuple(shape)[::-1])
+
+        def test_dtype(conformance):
+            conformance.check(ignores, "he_normal", shape=(64, 32), dtype="float16")
+
+        def test_shape(conformance):
+            conformance.check(transposed, "he_normal", shape=(64, 32))
+    """)
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*dtype rejected against he_normal: returned float64 values where float16 was asked*"])
+    result.stdout.fnmatch_lines(["*returned shape (32, 64) where (64, 32) was asked: transposed*"])
+    assert "SourceError" not in result.stdout.str()

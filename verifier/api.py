@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .contracts import contract_checks
+from .contracts import contract_checks, contract_failure
+from .errors import ContractError
 from .sources import from_source
 from .pipeline import evaluate
 from .stats.checks import CheckResult
@@ -59,7 +60,7 @@ def check(
     tolerance : float or Tolerance, optional
         Practical tolerance: a check rejected statistically whose effect is within it
         does not fail the verdict (``verdict.status == 'within tolerance'``). A float is a
-        relative std error (KS tolerance half of it); ``verifier.Tolerance(std=, ks=)``
+        relative std error (``ks`` half of it); ``verifier.Tolerance(std=, ks=)``
         sets both. Deterministic checks (finite, degenerate, support) ignore it.
     label : the name reports show for the source (default: a description of it).
     known_deviation : a documented deviation of the library, shown beside a failing verdict.
@@ -67,6 +68,8 @@ def check(
         Also check the contracts of an initializer itself (:mod:`verifier.contracts`):
         it returns the requested shape and dtype, the same seed gives the same values and a
         different seed different values. Values given directly have no contracts to check.
+        An initializer that returns another dtype or shape is then a failed verdict (a failing
+        ``dtype`` or ``returned shape`` check) rather than a refused source.
 
     Returns
     -------
@@ -86,7 +89,13 @@ def check(
     lay = canonical_layout(layout)
     if spec.needs_fans and shape is not None and all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
         compute_fans(tuple(shape), lay, fan_in=fan_in, fan_out=fan_out)  # our fan error before the user's code runs
-    sample = from_source(source, shape=shape, dtype=dtype, seed=seed, draws=draws, convention=convention)
+    try:
+        sample = from_source(source, shape=shape, dtype=dtype, seed=seed, draws=draws, convention=convention)
+    except ContractError as exc:  # another dtype or shape than asked: refused, or a failed verdict with contracts
+        if not contracts:
+            raise
+        return contract_failure(exc, spec, seed=seed, convention=convention, alpha=alpha, layout=lay, fan_in=fan_in,
+                                fan_out=fan_out, tolerance=tolerance, label=label, known_deviation=known_deviation)
     promised: tuple[CheckResult, ...] = ()
     if contracts:  # the initializer's own contracts (dtype, seeds), decided with the other checks
         law = spec.distribution(sample.shape, lay, fan_in=fan_in, fan_out=fan_out) if not spec.exact else None

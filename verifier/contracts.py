@@ -19,14 +19,25 @@ What a caller relies on besides the distribution, each a deterministic check (p 
     (:func:`verifier.stats.structure.cell_model`).
 
 Given values (a tensor, an array) have no contracts to check: none are returned.
+
+A returned dtype or shape other than the requested one is refused when drawing
+(:class:`~verifier.errors.ContractError`) unless contracts are checked: then it is a **failed
+verdict** (:func:`contract_failure`), "computed, and it does not conform" (exit 1 on the CLI),
+with a failing deterministic ``dtype`` or ``returned shape`` check (``shape`` is the name of the
+KS/AD/CvM omnibus) whose detail leads the headline. The values it returned are still tested
+against the spec, as returned (another dtype) or in the requested shape (the same number of
+values: a transposed result), so the report also says whether the law itself is right.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import ContractError, VerifierError
 from .sources import from_source, load_target
 from .sources.initializers import _takes_dtype
 from .sources.sample import Sample
@@ -34,7 +45,11 @@ from .sources.values import is_values
 from .stats.checks import CheckResult
 from .stats.structure import _binom_sf, _host, cell_model, detect_grid
 
-__all__ = ["contract_checks"]
+if TYPE_CHECKING:
+    from .theory.specs import Spec
+    from .verdict import Verdict
+
+__all__ = ["contract_checks", "contract_failure", "violation_text"]
 
 DIFFERENT_SEED_P = 1e-9
 """Equal aligned values between two seeds fail the contract below this binomial p-value."""
@@ -88,3 +103,58 @@ def _flat_values(sample: Sample) -> np.ndarray:
     from .stats.structure import _decode
 
     return np.concatenate([_decode(np.ascontiguousarray(_host(c)).reshape(-1), sample.dtype) for c in sample.chunks])
+
+
+def violation_text(exc: ContractError) -> str:
+    """One line saying what the initializer returned instead of what was asked."""
+    if exc.contract == "dtype":
+        return (f"returned {exc.got} values where {exc.expected} was asked: the initializer ignores the requested dtype "
+                "(a cast would hide it)")
+    got, want = tuple(exc.got), tuple(exc.expected)
+    why = "transposed (a (*k, in, out) layout where (out, in, *k) was asked, or the reverse?)" if got == want[::-1] \
+        else ("the same number of values in another shape" if math.prod(got) == math.prod(want)
+              else f"{math.prod(got):,} values where {math.prod(want):,} were asked")
+    return f"returned shape {got} where {want} was asked: {why}"
+
+
+def _returned(exc: ContractError) -> Sample | None:
+    """The values the initializer returned, as a sample in the requested shape when they fit it
+    (``None`` when they cannot be tested: another number of values, or not float values)."""
+    result = exc.result
+    if result is None:
+        return None
+    try:
+        if exc.contract == "shape":
+            want = tuple(exc.expected)
+            if math.prod(tuple(exc.got)) != math.prod(want):
+                return None
+            result = result.reshape(want)
+        return from_source(result)
+    except (VerifierError, AttributeError, ValueError, TypeError):
+        return None
+
+
+def contract_failure(exc: ContractError, spec: Spec, *, seed: int, convention: str | None, alpha: float | None,
+                     **evaluate_kwargs: Any) -> Verdict:
+    """The failed verdict of an initializer that broke its dtype or shape contract (module docstring).
+
+    ``evaluate_kwargs`` go to :func:`verifier.pipeline.evaluate` (layout, fans, tolerance, label, ...)."""
+    from .diagnosis import Diagnosis
+    from .pipeline import evaluate
+    from .stats.decision import validate_alpha
+    from .verdict import SampleInfo, Verdict
+
+    detail = violation_text(exc)
+    check = CheckResult("dtype" if exc.contract == "dtype" else "returned shape", 1.0, 0.0, detail)
+    sample = _returned(exc)
+    level = validate_alpha(alpha)
+    label = evaluate_kwargs.pop("label", None) or exc.name
+    if sample is not None:
+        sample = dataclasses.replace(sample, source=label, convention=convention or "values", seed=seed)
+        return evaluate(sample, spec, alpha=level, label=label, extra=(check,), **evaluate_kwargs)
+    got_shape = tuple(exc.got) if exc.contract == "shape" else ()
+    info = SampleInfo(source=label, shape=got_shape, dtype=str(getattr(exc.result, "dtype", "?")),
+                      n=math.prod(got_shape) if got_shape else 0, seed=seed, convention=convention or "values")
+    return Verdict(False, (check.decided(False),), str(spec), None, info, level, (math.inf, math.inf), spec=spec,
+                   diagnosis=Diagnosis(None, None, other=(detail,)),
+                   known_deviation=evaluate_kwargs.get("known_deviation"))

@@ -300,7 +300,7 @@ def _other(verdict: Verdict) -> list[str]:
     support = verdict.check("support")
     if support is not None and support.passed is False:
         out.append(f"out of support: {support.detail}")
-    for name in ("padding_row", "tied"):
+    for name in ("padding_row", "tied", "dtype", "returned shape"):
         c = verdict.check(name)
         if c is not None and c.passed is False:
             out.insert(0, c.detail)

@@ -8,11 +8,14 @@ Messages are one line that names the problem and the fix.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "VerifierError",
     "SpecError",
     "FanError",
     "SourceError",
+    "ContractError",
     "InputTypeError",
     "ResourceError",
     "ReportWriteError",
@@ -33,6 +36,26 @@ class FanError(VerifierError, ValueError):
 
 class SourceError(VerifierError, ValueError):
     """A source that cannot be loaded, called, or that gives unusable values."""
+
+
+class ContractError(SourceError):
+    """An initializer returned another dtype or shape than it was asked for.
+
+    Without contracts this refuses the source (a cast or reshape would hide the bug). With
+    contracts checked (``check(contracts=True)``, the pytest plugin's default, ``verifier check
+    --contracts``) it is not an error but a failed verdict (:func:`verifier.contracts.contract_failure`):
+    the initializer was run, and it does not conform. ``contract`` is ``'dtype'`` or ``'shape'``;
+    ``expected``/``got`` what was asked and returned; ``result`` the returned object.
+    """
+
+    def __init__(self, message: str, *, contract: str, expected: Any, got: Any, name: str,
+                 result: Any = None) -> None:
+        super().__init__(message)
+        self.contract = contract
+        self.expected = expected
+        self.got = got
+        self.name = name
+        self.result = result
 
 
 class InputTypeError(VerifierError, TypeError):

@@ -92,7 +92,11 @@ class Verdict:
     def status(self) -> str:
         """``'pass'`` (no detectable deviation), ``'within tolerance'`` (a deviation was
         detected and its size shown within :attr:`tolerance` by a TOST), ``'inconclusive'``
-        (detected, neither shown within nor beyond the tolerance: not a pass) or ``'fail'``."""
+        (detected, neither shown within nor beyond the tolerance: not a pass) or ``'fail'``.
+        Each rejected check is excused only by the equivalence test of an effect that sees what
+        it saw (:mod:`verifier.stats.tolerance`): the std ratio, the mean, the support's scale, and
+        for KS/AD/CvM the weighted CDF distance at every resolved quantile level and the extremes
+        (:mod:`verifier.stats.equivalence`), never the KS distance alone."""
         if not self.passed:
             if self.tolerance is not None and all(
                     c.within_tolerance is None and (c.tolerance_detail or "").endswith("inconclusive")
@@ -195,7 +199,7 @@ def verify(summary: Summary, dist: Distribution, *, sample: SampleInfo, alpha: f
     tested, grid_note = on_detected_grid(summary)
     null: NullModel = null_model(dist, tested, grid_note)
     checks = apply_tolerance(decide(run_checks(tested, null) + tuple(extra), alpha, summary.n), tolerance, summary.n,
-                             null, alpha)
+                             null, alpha, summary=tested)
     kurt = null.mu4 / null.variance**2
     detectable = detectable_std_error(summary.n, kurt, alpha * (1.0 - event_share([c.name for c in checks])),
                                       m=family_size(checks), normal=null.exact_normal)

@@ -68,3 +68,41 @@ def test_deterministic_checks_spend_no_alpha() -> None:
     assert not by["mean"].passed
     violated = decide((_check("finite", 0.0),) + checks[1:], 0.05, n=1000)
     assert not violated[0].passed
+
+
+# ---- why the omnibus gives nothing at the default α = 1e-4 (issue 15) -------------------------
+
+def _tail_script():  # type: ignore[no-untyped-def]
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "omnibus_tail.py"
+    spec = importlib.util.spec_from_file_location("omnibus_tail", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_min_p_tail_ratio_grows_past_the_break_even() -> None:
+    """c(t) = P(min p ≤ t)/t is ≈ 1.5 at t = 1e-2 and ≈ 1.65 at 1e-3 (n = 30; 1.54-1.9 at 1e-4 for
+    n = 10-1000, scripts/omnibus_tail.py): the three tests' far-tail rejection regions overlap less
+    and less. The omnibus replaces three Holm members by one, so it raises the members' critical
+    p-value from L/5 to L/(3c): a gain only while c < 5/3 (3/2 with the range check). At the
+    default α, even an exact calibration would gain at most a few per cent in critical p."""
+    k_any, k_each = _tail_script().tail_counts(30, 400_000, seed=77, levels=(1e-2, 1e-3))
+    c = k_any / 400_000 / np.array([1e-2, 1e-3])
+    assert 1.4 <= c[0] <= 1.6
+    assert c[1] >= 1.45 and c[1] > c[0]
+    assert np.all(k_each[0] / 400_000 / 1e-2 <= 1.1)  # each member calibrated on its own
+
+
+@pytest.mark.parametrize("n", [1, 5, 30, 100, 1000, 10**6])
+def test_omnibus_not_used_at_the_default_alpha(n: int) -> None:
+    from verifier.stats.decision import DEFAULT_ALPHA
+    from verifier.verdict import _use_omnibus
+
+    level = DEFAULT_ALPHA * 0.97  # the events' share taken
+    assert not _use_omnibus(n, level, 5) and not _use_omnibus(n, level, 6)
+    if n <= 30:  # where the table resolves its law (10^6 draws) it pays at α = 0.05
+        assert _use_omnibus(n, 0.05 * 0.97, 5)

@@ -86,6 +86,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fan-out", type=_positive_int, default=None, help="override fan_out")
     p.add_argument("--convention", choices=("torch", "numpy", "jax", "keras"), default=None,
                    help="how to call the initializer (detected by default)")
+    p.add_argument("--contracts", action="store_true",
+                   help="also check the initializer's own contracts (requested dtype and shape, same seed -> same "
+                        "values, different seeds -> different values): a wrong dtype or shape then fails (exit 1) "
+                        "instead of being refused (exit 2)")
     add_report_options(p)
     add_resource_options(p)
     p.set_defaults(func=run)
@@ -139,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         v = verifier.check(
             source, args.expect, shape=shape, layout=args.layout, dtype=args.dtype, seed=args.seed,
             alpha=args.alpha, draws=args.draws, convention=args.convention,
-            fan_in=args.fan_in, fan_out=args.fan_out,
+            fan_in=args.fan_in, fan_out=args.fan_out, contracts=bool(getattr(args, "contracts", False)) and display is None,
         )
         if display is not None:
             v = dataclasses.replace(v, sample=dataclasses.replace(v.sample, source=display))

@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from verifier.errors import InputTypeError, SourceError, VerifierError
+from verifier.errors import ContractError, InputTypeError, SourceError, VerifierError
 from verifier.sources.dtypes import LOW_PRECISION, canonical_dtype
 from verifier.sources.sample import Sample
 from verifier.sources.values import _one_line, is_torch_tensor, normalize_shape, optional_module
@@ -221,14 +221,14 @@ def _need(module: str, convention: str) -> ModuleType:
 def _check_shape(result: Any, shape: tuple[int, ...], name: str) -> None:
     got = tuple(int(d) for d in getattr(result, "shape", ()))
     if got != shape:
-        raise SourceError(f"{name} returned shape {got}, expected {shape}; check the initializer")
+        raise ContractError(f"{name} returned shape {got}, expected {shape}; check the initializer",
+                            contract="shape", expected=shape, got=got, name=name, result=result)
 
 
-def _check_dtype(actual: str, wanted: str, name: str) -> None:
+def _check_dtype(actual: str, wanted: str, name: str, result: Any = None) -> None:
     if actual != wanted:
-        raise SourceError(
-            f"{name} returned {actual} values, expected {wanted}; check that it honours dtype"
-        )
+        raise ContractError(f"{name} returned {actual} values, expected {wanted}; check that it honours dtype",
+                            contract="dtype", expected=wanted, got=actual, name=name, result=result)
 
 
 # --- torch -------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def _draw_torch(fn: Any, shape: tuple[int, ...], dtype: str, seed: int, kwargs: 
     if not result.is_floating_point():
         canonical_dtype(result.dtype)  # raises InputTypeError
     _check_shape(result, shape, name)
-    _check_dtype(canonical_dtype(result.dtype), dtype, name)
+    _check_dtype(canonical_dtype(result.dtype), dtype, name, result)
     if result is tensor and bool(torch.isnan(tensor.reshape(-1)[0])) and bool(torch.isnan(tensor).all()):
         raise SourceError(
             f"{name} neither filled the tensor it was given nor returned one (every value is still unset); "
@@ -374,7 +374,7 @@ def _draw_numpy(fn: Any, shape: tuple[int, ...], dtype: str, seed: int, kwargs: 
         finally:
             np.random.set_state(state)
     if asked:  # it was told the dtype: a cast would hide that it ignored it
-        _check_dtype(_result_dtype(result), dtype, name)
+        _check_dtype(_result_dtype(result), dtype, name, result)
     array = _to_float_array(result, name)
     _check_shape(array, shape, name)
     return _cast(array, dtype)
@@ -392,7 +392,7 @@ def _draw_jax(fn: Any, shape: tuple[int, ...], dtype: str, seed: int, kwargs: di
     result = _call(fn, name, key, shape, getattr(jnp, dtype), **kwargs)
     array = _to_float_array(result, name)
     _check_shape(array, shape, name)
-    _check_dtype(canonical_dtype(array.dtype), dtype, name)
+    _check_dtype(canonical_dtype(array.dtype), dtype, name, array)
     return array
 
 
@@ -412,12 +412,12 @@ def _draw_keras(fn: Any, shape: tuple[int, ...], dtype: str, seed: int, kwargs: 
     if is_torch_tensor(result):
         result = result.detach().cpu()
         _check_shape(result, shape, name)
-        _check_dtype(canonical_dtype(result.dtype), dtype, name)
+        _check_dtype(canonical_dtype(result.dtype), dtype, name, result)
         return result
     result = _call(keras.ops.convert_to_numpy, name, result)
     array = _to_float_array(result, name)
     _check_shape(array, shape, name)
-    _check_dtype(canonical_dtype(array.dtype), dtype, name)
+    _check_dtype(canonical_dtype(array.dtype), dtype, name, array)
     return array
 
 

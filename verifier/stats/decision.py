@@ -32,6 +32,7 @@ ROLES: dict[str, tuple[str, float]] = {
     "gram": ("deterministic", 0.0),  # orthogonal: W·Wᵀ = g²·I within the dtype's rounding
     "exact": ("deterministic", 0.0),
     "dtype": ("deterministic", 0.0),  # an initializer's contracts (verifier.contracts)
+    "returned shape": ("deterministic", 0.0),
     "same seed": ("deterministic", 0.0),
     "different seed": ("deterministic", 0.0),
     "degenerate": ("event", 0.01),
