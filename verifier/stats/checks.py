@@ -140,9 +140,12 @@ def on_detected_grid(s: Summary) -> tuple[Summary, str | None]:
 
     Such values (a bf16-trained checkpoint saved in float32) are draws from the law rounded
     to the grid: against the continuous law KS and AD would see the grid's steps as a
-    deviation. Detection needs the values (exact mode, n ≤ ``EXACT_MAX``); a streamed
-    summary is tested against the continuous law.
+    deviation. A streamed sample was already summarised on its grid
+    (:func:`verifier.stats.summary.streamed_grid`, ``stored_as`` set): only the note is added.
     """
+    if s.mode == "grid" and s.stored_as is not None:
+        return s, (f"all {s.n_total:,} {s.stored_as} values lie on the {s.dtype} grid: "
+                   "tested against the law rounded to it")
     if s.mode != "exact" or s.dtype not in ("float32", "float64") or s.sorted_values is None or s.n < 2:
         return s, None
     g = detect_grid(s.sorted_values)

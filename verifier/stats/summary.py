@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from ..sources.sample import Sample
     from ..theory.distributions import Distribution
 
-__all__ = ["EXACT_MAX", "BLOCK", "TORCH_MIN", "Moments", "Summary", "summarize", "pit_bins", "iter_blocks", "flat_views"]
+__all__ = ["EXACT_MAX", "BLOCK", "GRID_PROBE", "TORCH_MIN", "Moments", "Summary", "summarize", "pit_bins", "iter_blocks",
+           "flat_views", "streamed_grid"]
 
 EXACT_MAX = 1 << 20
 """Largest float32/float64 sample kept (sorted) for exact KS and AD."""
@@ -131,6 +132,7 @@ class Summary:
     pit_error: float = 0.0  # pit mode: bound on |computed u - F(x)| (widens the certified bounds)
     shards: int | None = None  # a distributed tensor: how many ranks' shards were merged (None: one tensor)
     repeated_shards: int = 0  # shards whose values repeat another shard's (the same seed on every rank)
+    stored_as: str | None = None  # grid mode: the float32/float64 dtype of values all found on this 16-bit grid
 
     @property
     def n(self) -> int:
@@ -306,8 +308,36 @@ def _use_torch(sample: Sample, mode: str) -> bool:
     return sample.n >= TORCH_MIN and torch_available(load=True) is not None
 
 
+GRID_PROBE = 4096
+"""Values read first to decide whether a streamed float32/float64 sample may lie on a 16-bit grid."""
+
+
+def streamed_grid(sample: Sample, block: int = BLOCK) -> Summary | None:
+    """The grid summary of a float32/float64 sample whose values all lie on the bfloat16 (or
+    float16) grid, else ``None``: the bit histogram of that grid, exact at any ``n``.
+
+    A continuous float32 value is bfloat16-representable with probability 2⁻¹⁶: the first
+    :data:`GRID_PROBE` values decide whether the pass is tried (one more read, bounded
+    memory); any value off the grid ends it. (Exact summaries are re-expressed on a grid by
+    :func:`verifier.stats.checks.on_detected_grid` from their sorted values.)
+    """
+    from .grid import detect_grid, grid_bits
+
+    probe = next(iter_blocks(sample, GRID_PROBE), None)
+    g = detect_grid(np.asarray(probe, dtype=np.float64)) if probe is not None else None
+    if g is None:
+        return None
+    counts = np.zeros(65536, dtype=np.int64)
+    for x in iter_blocks(sample, block):
+        bits = grid_bits(x, g)
+        if bits is None:
+            return None
+        counts += np.bincount(bits, minlength=65536)
+    return replace(_grid_summary(counts, g), stored_as=sample.dtype)
+
+
 def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: int = EXACT_MAX,
-              block: int = BLOCK, backend: str = "auto") -> Summary:
+              block: int = BLOCK, backend: str = "auto", detect_grid: bool = True) -> Summary:
     """Summarise a sample in one pass over blocks.
 
     ``dist`` (the null distribution) is needed only in 'pit' mode, where values are
@@ -317,6 +347,8 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
     loaded or the array is large; see :mod:`verifier.stats.kernels`; one Triton kernel for
     CUDA tensors in 'pit' mode, :mod:`verifier.stats.gpu`), ``'fused'``, ``'gpu'``,
     ``'torch'`` or ``'numpy'`` (no torch needed). Extra memory is O(block + bins) either way.
+    ``detect_grid``: a streamed float32/float64 sample whose values all lie on a 16-bit grid is
+    summarised on that grid (:func:`streamed_grid`; its ``stored_as`` says so).
     """
     mode = choose_mode(sample.dtype, sample.n, exact_max)
     if mode == "pit" and dist is None:
@@ -328,9 +360,13 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
         from ..distributed import merge_across_ranks
 
         local = replace(sample, shard=None)
-        part = summarize(local, dist, exact_max=exact_max, block=block, backend=backend) if _has_values(local) \
-            else _empty_summary(sample.dtype, mode, bins)
-        return merge_across_ranks(part, sample)
+        part = summarize(local, dist, exact_max=exact_max, block=block, backend=backend, detect_grid=False) \
+            if _has_values(local) else _empty_summary(sample.dtype, mode, bins)
+        return merge_across_ranks(part, sample)  # (shards are not re-expressed on a grid: ranks could disagree)
+    if detect_grid and mode == "pit" and sample.dtype in ("float32", "float64"):
+        on_grid = streamed_grid(sample, block)
+        if on_grid is not None:
+            return on_grid
     if backend in ("auto", "gpu") and mode == "pit":
         from . import gpu
 
