@@ -196,11 +196,15 @@ def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
         lower = k * inv_b
         cum = ext[s0 - lo:e0 - lo]
         prev = ext[s0 - 1 - lo:e0 - 1 - lo] if s0 > 0 else np.concatenate(([0.0], cum[:-1]))
-        # C_{k-1-m}/n and C_{k+m}/n (0 before the first bin, 1 after the last)
-        j0 = np.arange(s0 - 1 - m, e0 - 1 - m)
-        lo_c = np.where(j0 >= 0, ext[np.clip(j0 - lo, 0, ext.size - 1)], 0.0)
-        j1 = np.arange(s0 + m, e0 + m)
-        hi_c = np.where(j1 < b, ext[np.clip(j1 - lo, 0, ext.size - 1)], 1.0)
+        # C_{k-1-m}/n and C_{k+m}/n (0 before the first bin, 1 after the last): slices of ext
+        lo_c = np.zeros(e0 - s0)
+        j0, v0, v1 = s0 - 1 - m, max(s0 - 1 - m, 0), max(e0 - 1 - m, 0)
+        if v1 > v0:
+            lo_c[v0 - j0:v1 - j0] = ext[v0 - lo:v1 - lo]
+        hi_c = np.ones(e0 - s0)
+        v0, v1 = min(s0 + m, b), min(e0 + m, b)
+        if v1 > v0:
+            hi_c[:v1 - v0] = ext[v0 - lo:v1 - lo]
         d = cum - upper
         ks_low = max(ks_low, float(np.max(np.abs(d))))
         ks_high = max(ks_high, float(np.max(cum - lower)), float(np.max(upper - prev)))
@@ -215,8 +219,9 @@ def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
         ok = upper < 1
         w = np.where(ok, inv_b / np.where(ok, upper * (1 - upper), 1.0), 0.0)
         ad_val += float(_dot(d * d, w))
+        # ∫ du/(u(1-u)) over the bin = logit(upper) - logit(lower) = log1p(1/k) + log1p(1/(B-k-1))
         with np.errstate(divide="ignore", invalid="ignore"):
-            wint = np.where(inner, (np.log(upper) - np.log1p(-upper)) - (np.log(lower) - np.log1p(-lower)), 0.0)
+            wint = np.where(inner, np.log1p(1.0 / k) + np.log1p(1.0 / (b - k - 1)), 0.0)
         ad_hi += float(_dot(hi_dev * hi_dev, wint))
         ad_lo += float(_dot(lo_dev * lo_dev, wint))
         if s0 == 0:
