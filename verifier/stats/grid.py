@@ -131,8 +131,12 @@ def round_to_dtype(x: float, dtype: str) -> float:
 
 def grid_bits(values: np.ndarray, dtype: str) -> np.ndarray | None:
     """The ``dtype`` (float16/bfloat16) bit patterns of float ``values`` if every one of them
-    is exactly representable in ``dtype``, else ``None``."""
-    v = np.asarray(values, dtype=np.float64)
+    is exactly representable in ``dtype``, else ``None``. The first values are tried alone
+    first: continuous data leaves the grid at once, without a pass over all of them."""
+    v = np.asarray(values)
+    if v.size > 256 and grid_bits(v.reshape(-1)[:256], dtype) is None:
+        return None
+    v = np.asarray(v, dtype=np.float64)
     if dtype == "bfloat16":
         f = v.astype(np.float32)
         if not np.array_equal(f.astype(np.float64), v, equal_nan=True):

@@ -179,25 +179,21 @@ def cell_model(dist: Distribution, grids: tuple[str, ...]) -> CellModel:
 
 def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
     """The float grids the values lie on: ``dtype`` plus coarser ones (bfloat16/float16
-    values stored as float32, float32 values stored as float64)."""
+    values stored as float32, float32 values stored as float64; :func:`verifier.stats.grid.grid_bits`)."""
+    from .grid import grid_bits
+
     grids = [dtype]
     if dtype not in ("float32", "float64") or values.size == 0:
         return tuple(grids)
     x = values[np.isfinite(values)]
     if dtype == "float64":
+        head = x[:256]
         with np.errstate(over="ignore"):
-            f32 = x.astype(np.float32)
-        if not np.array_equal(f32.astype(np.float64), x):
-            return tuple(grids)
+            if not (np.array_equal(head.astype(np.float32).astype(np.float64), head)
+                    and np.array_equal(x.astype(np.float32).astype(np.float64), x)):
+                return tuple(grids)
         grids.append("float32")
-    else:
-        f32 = x.astype(np.float32)
-    if not np.any(f32.view(np.uint32) & np.uint32(0xFFFF)):
-        grids.append("bfloat16")
-    with np.errstate(over="ignore"):
-        f16 = f32.astype(np.float16)
-    if np.array_equal(f16.astype(np.float32), f32):
-        grids.append("float16")
+    grids += [g for g in ("bfloat16", "float16") if grid_bits(x, g) is not None]
     return tuple(grids)
 
 
