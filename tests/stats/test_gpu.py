@@ -126,7 +126,9 @@ def test_verdict_through_the_interpreted_kernel(interpreted, monkeypatch: pytest
     assert calls, "the pipeline did not use the Triton pass"
     assert via.passed == ref.passed
     assert [c.name for c in via.checks] == [c.name for c in ref.checks]
-    assert [c.pvalue for c in via.checks] == pytest.approx([c.pvalue for c in ref.checks], rel=1e-9)
+    # the same histogram; AD/CvM bounds widen by the float64 pit_error's one bin (the reference
+    # path's may be 0), so their p-values agree to that, not to the last digit
+    assert [c.pvalue for c in via.checks] == pytest.approx([c.pvalue for c in ref.checks], rel=1e-3)
 
 
 def test_unsupported_null_is_refused(interpreted) -> None:
