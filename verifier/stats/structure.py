@@ -249,6 +249,9 @@ def _flat_host(chunk: Any) -> np.ndarray | None:
 
 def _take(chunk: Any, flat: np.ndarray, dtype: str) -> np.ndarray:
     """Values at the (logical, C-order) flat positions ``flat`` of ``chunk``, as float64."""
+    dense = _flat_host(chunk)
+    if dense is not None:
+        return _decode(dense[flat], dtype)
     return _gather(chunk, np.unravel_index(flat, tuple(int(d) for d in chunk.shape)), dtype)
 
 
