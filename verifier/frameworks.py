@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tabulate import tabulate
 
 from .errors import SourceError, VerifierError
 from .theory.parsing import parse_spec
@@ -360,32 +359,9 @@ class Comparison:
                 "conforms": self.conforms, "rows": [r.as_dict() for r in self.rows]}
 
     def __str__(self) -> str:
-        def mark(v: Any) -> str:
-            if v is None:
-                return "—"
-            ratio = f" (std ×{v.std_ratio:.3f})" if v.std_ratio is not None else ""
-            if v.passed:
-                return "yes" + ratio
-            diag = getattr(v, "diagnosis", None)
-            why = f": {diag.short}" if diag is not None and diag.short else ""
-            return "NO" + ratio + why
+        from .report.compare import render_comparison
 
-        rows = []
-        for r in self.rows:
-            i = r.implementation
-            if i is None:
-                rows.append((r.framework, r.status, "", "", "", "", "", ""))
-                continue
-            rows.append((r.framework, i.api if r.status == "ok" else f"{i.api} ({r.status})", r.distribution,
-                         "yes" if i.truncated else "no", i.default_mode, i.layout, mark(r.own), mark(r.textbook)))
-        table = tabulate(rows, headers=("framework", "initializer", "distribution", "truncated", "default mode",
-                                        "layout", "own docs", "textbook"), disable_numparse=True)
-        head = f"{self.name}: fan_in {self.fan_in}, fan_out {self.fan_out}"
-        if self.textbook:
-            head += f"; textbook = {self.textbook} = {parse_spec(self.textbook).describe()}"
-        notes = [f"  {r.framework}: {r.implementation.note}" for r in self.rows
-                 if r.implementation is not None and r.implementation.note]
-        return "\n".join([head, table] + (["notes:"] + notes if notes else []))
+        return render_comparison(self)
 
 
 def _shape(layout: str, fan_in: int, fan_out: int) -> tuple[int, int]:

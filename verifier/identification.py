@@ -27,7 +27,6 @@ A constant tensor (every finite value equal) is named, not refused: ``zeros``, `
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +101,6 @@ def candidate_specs() -> list[str]:
             out.append(f"{base}({', '.join(a for a in (gain, trunc) if a)})")
     out += [s for s, _ in _PLAIN]
     return list(dict.fromkeys(out))
-
-
-def _label(spec: str) -> str:
-    return re.sub(r"sqrt\((\d+)\)", r"√\1", spec.replace("he_", "kaiming_") if spec.startswith("he_uniform(a=sqrt(5))")
-                  else spec)
 
 
 def _formula(spec: Spec, fans: Fans | None) -> str:
@@ -234,8 +228,9 @@ class Match:
     @property
     def label(self) -> str:
         """Readable name: ``kaiming_uniform(a=√5)``, ``normal(std=0.0213) (fitted)``."""
-        return _label(self.spec) + (" (fitted)" if self.fitted else "")
+        from .report.identify import match_label
 
+        return match_label(self)
 
     def as_dict(self) -> dict[str, Any]:
         return {"spec": self.spec, "label": self.label, "distribution": str(self.distribution),
@@ -277,16 +272,9 @@ class Identification:
     @property
     def headline(self) -> str:
         """One line: ``matches kaiming_uniform(a=√5) = U(±1/√fan_in), ...; std ratio 1.000 ± 0.004``."""
-        b = self.best
-        if self.constant:
-            return f"constant: {b.label}, {b.description} ({self.n:,} values)"
-        half = (b.std_ratio_ci[1] - b.std_ratio_ci[0]) / 2
-        ratio = f"std ratio {b.std_ratio:.3f} ± {half:.3f}"
-        if self.identified:
-            return f"matches {b.label} = {b.description}; {ratio}"
-        named = next((m for m in self.matches if not m.fitted), None)
-        tail = f"; nearest named: {named.label} (std ratio {named.std_ratio:.3f})" if named else ""
-        return f"no known scheme fits; best fit {b.label} = {b.distribution}{tail}"
+        from .report.identify import identification_headline
+
+        return identification_headline(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON data, schema ``verifier.identify/1`` (``verifier/schemas/identify.schema.json``)."""
@@ -297,29 +285,9 @@ class Identification:
                 "matches": [m.as_dict() for m in self.matches]}
 
     def __str__(self) -> str:
-        from tabulate import tabulate
+        from .report.identify import render_identification
 
-        from .report.format import fmt_p, fmt_shape
-
-        shape = fmt_shape(self.shape)
-        fans = f", fan_in {self.fans.fan_in}, fan_out {self.fans.fan_out}" if self.fans is not None else ""
-        rows = [
-            (i, m.label, str(m.distribution),
-             f"{m.std_ratio:.4f} ({m.std_ratio_ci[0]:.4f}–{m.std_ratio_ci[1]:.4f})",
-             f"{m.ks_statistic:.4g}", fmt_p(m.ks_pvalue), m.description)
-            for i, m in enumerate(self.matches, 1)
-        ]
-        shape_fit = ", ".join(f"{k} {v:.4f}" for k, v in self.family_ks.items())
-        head = [f"{self.source}: shape {shape}, {self.dtype}, n={self.n:,}, {self.layout} layout{fans}",
-                f"  {self.headline}"]
-        if self.constant:
-            return "\n".join(head)
-        return "\n".join([
-            *head,
-            f"  shape fit (KS of standardized values): {shape_fit}; kurtosis {self.kurtosis:.3f}",
-            tabulate(rows, headers=("#", "candidate", "distribution", "std ratio (99% CI)", "KS D", "p", "what"),
-                     disable_numparse=True),
-        ])
+        return render_identification(self)
 
 
 # ---- identify ----------------------------------------------------------------------------------
