@@ -13,7 +13,7 @@ from tabulate import tabulate
 
 from verifier.errors import SpecError
 
-from .format import fmt_p, fmt_shape
+from .format import fmt_p, fmt_shape, format_spec
 
 __all__ = ["HEAD", "FORMATS", "audit_headline", "render_audit", "render_audit_text", "render_audit_markdown",
            "render_audit_html", "report_options", "module_of", "write_audit_reports", "fans_text", "std_text",
@@ -48,9 +48,11 @@ def std_text(row: Any) -> str:
 
 
 def expected_text(row: Any) -> str:
-    """The rule's spec, and the concrete distribution where it says more."""
-    return f"{row.expected} = {row.distribution}" if row.distribution and row.distribution not in row.expected \
-        else row.expected
+    """The rule's spec by its display name (``he_uniform(a=√5)``), and the concrete distribution
+    where it says more."""
+    spec = getattr(row.verdict, "spec", None)
+    shown = format_spec(spec) if spec is not None and row.expected == str(spec) else format_spec(row.expected)
+    return f"{shown} = {row.distribution}" if row.distribution and row.distribution not in row.expected else shown
 
 
 def table_rows(report: Any) -> list[tuple[str, ...]]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from .format import format_spec
+
 __all__ = ["render_comparison", "verdict_mark"]
 
 HEAD = ("framework", "initializer", "distribution", "truncated", "default mode", "layout", "own docs", "textbook")
@@ -42,7 +44,8 @@ def render_comparison(comparison: Any) -> str:
     table = tabulate(rows, headers=HEAD, disable_numparse=True)
     head = f"{comparison.name}: fan_in {comparison.fan_in}, fan_out {comparison.fan_out}"
     if comparison.textbook:
-        head += f"; textbook = {comparison.textbook} = {parse_spec(comparison.textbook).describe()}"
+        book = parse_spec(comparison.textbook)
+        head += f"; textbook = {format_spec(book)} = {book.describe()}"
     notes = [f"  {r.framework}: {r.implementation.note}" for r in comparison.rows
              if r.implementation is not None and r.implementation.note]
     return "\n".join([head, table] + (["notes:"] + notes if notes else []))

@@ -8,16 +8,25 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .format import fmt_p, fmt_shape
+from .format import fmt_p, fmt_shape, format_spec
 
 __all__ = ["match_label", "identification_headline", "render_identification"]
 
 
 def match_label(match: Any) -> str:
-    """Readable name: ``kaiming_uniform(a=√5)``, ``normal(std=0.0213) (fitted)``."""
+    """Readable name: the spec's display name (:func:`~verifier.report.format.format_spec`:
+    ``he_normal(a=√5)``, ``uniform(±0.0884) (fitted)``), ``kaiming_uniform(a=√5)`` for torch's
+    ``nn.Linear``/``nn.Conv`` default, and a formula kept as written (``normal(std=0.02/√(2·12))``)."""
+    from verifier.theory.parsing import parse_spec
+
     spec = match.spec
-    text = re.sub(r"sqrt\((\d+)\)", r"√\1", spec.replace("he_", "kaiming_") if spec.startswith("he_uniform(a=sqrt(5))")
-                  else spec)
+    if spec.startswith("he_uniform(a=sqrt(5))"):
+        text = spec.replace("he_", "kaiming_")
+    elif "/" in spec or "*" in spec:  # a formula: the parsed spec would print its value only
+        text = spec
+    else:
+        text = format_spec(parse_spec(spec))
+    text = re.sub(r"sqrt\((\d+)\)", r"√\1", text)
     return text + (" (fitted)" if match.fitted else "")
 
 
