@@ -408,7 +408,8 @@ def _looks_like(x: Any, verdict: Verdict, identify_max: int) -> str | None:
     fan_out = int(fans.fan_out) if fans is not None else None
     try:
         arr = sample.reshape(shape) if sample.size == math.prod(shape) else sample
-        result = identify(arr, layout=verdict.sample.layout or "torch", top=3, fan_in=fan_in, fan_out=fan_out)
+        result = identify(arr, layout=verdict.sample.layout or "torch", top=3, fan_in=fan_in, fan_out=fan_out,
+                          confirm=1)
     except (VerifierError, ValueError):
         return None
     if not result.identified or result.constant:

@@ -26,6 +26,7 @@ A constant tensor (every finite value equal) is named, not refused: ``zeros``, `
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,8 @@ from .theory.distributions import TRUNCATION_STD_FACTOR, Distribution, Normal, T
 from .theory.fans import Fans, canonical_layout, compute_fans
 from .theory.parsing import parse_spec
 from .theory.specs import NamedSpec, Spec
+from .sources.sample import Sample
+from .verdict import Verdict
 
 __all__ = ["Match", "Identification", "identify", "candidate_specs"]
 
@@ -211,6 +214,11 @@ class Match:
     fitted : whether the scale was estimated from the data.
     equivalents : other candidates with exactly the same distribution for this shape.
     consistent : the std ratio is 1 within the verifier's default level (α = 1e-4, two-sided).
+    verdict : the :class:`~verifier.verdict.Verdict` of :func:`verifier.pipeline.evaluate` for this
+        candidate (the same as :func:`verifier.check` gives), for the confirmed top candidates;
+        ``None`` for the others and for fitted families (their parameters come from the data, so a
+        test against them would not be calibrated). ``ks_statistic``/``ks_pvalue`` are then the
+        verdict's own KS check.
     """
 
     spec: str
@@ -224,6 +232,7 @@ class Match:
     fitted: bool = False
     equivalents: tuple[str, ...] = ()
     consistent: bool = False
+    verdict: Verdict | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -232,11 +241,17 @@ class Match:
 
         return match_label(self)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """JSON data; ``verdict`` is the pipeline's verdict (schema ``verifier.verdict/1``'s case) or null."""
+        from .report.json_report import result_to_dict
+
         return {"spec": self.spec, "label": self.label, "distribution": str(self.distribution),
                 "std_ratio": self.std_ratio, "std_ratio_ci": list(self.std_ratio_ci),
                 "ks_statistic": self.ks_statistic, "ks_pvalue": self.ks_pvalue, "description": self.description,
-                "shape_ks": self.shape_ks, "fitted": self.fitted, "equivalents": list(self.equivalents)}
+                "shape_ks": self.shape_ks, "fitted": self.fitted, "equivalents": list(self.equivalents),
+                "verdict": None if self.verdict is None else result_to_dict(self.verdict)}
+
+    as_dict = to_dict
 
 
 @dataclass(frozen=True)
@@ -260,9 +275,18 @@ class Identification:
 
     @property
     def identified(self) -> bool:
-        """Whether the best candidate is a named (not fitted) scheme consistent with the data."""
+        """Whether the best candidate is a named (not fitted) scheme the data conform to: its
+        pipeline verdict passes (:func:`verifier.check` would pass), or, when it was not confirmed
+        (``confirm=0``), its std ratio is consistent with 1."""
         b = self.best
-        return not b.fitted and b.consistent
+        if b.fitted:
+            return False
+        return b.verdict.passed if b.verdict is not None else b.consistent
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The pipeline's verdict for the best candidate (``None`` when not confirmed)."""
+        return self.best.verdict
 
     @property
     def constant(self) -> bool:
@@ -282,7 +306,7 @@ class Identification:
         return {"schema": "verifier.identify/1", "source": self.source, "shape": list(self.shape), "dtype": self.dtype, "n": self.n,
                 "layout": self.layout, "fans": fans, "identified": self.identified, "headline": self.headline,
                 "family_ks": self.family_ks, "kurtosis": self.kurtosis,
-                "matches": [m.as_dict() for m in self.matches]}
+                "matches": [m.to_dict() for m in self.matches]}
 
     def __str__(self) -> str:
         from .report.identify import render_identification
@@ -314,8 +338,16 @@ def identify(
     top: int = 5,
     fan_in: int | None = None,
     fan_out: int | None = None,
+    confirm: int = 3,
+    alpha: float | None = None,
 ) -> Identification:
     """Rank the known initialization schemes by how well they fit ``source_or_tensor``.
+
+    The ranking is cheap (one read of the values, moments and KS distances for ~60 candidates);
+    the first ``confirm`` named candidates of the ranking are then checked by the one pipeline
+    (:func:`verifier.pipeline.evaluate`, exactly what :func:`verifier.check` runs, at ``alpha``), and
+    the first of them whose verdict passes leads. ``identified`` and the reported p-values of those
+    candidates come from their verdicts.
 
     Parameters
     ----------
@@ -325,6 +357,8 @@ def identify(
     seed, dtype : as for :func:`verifier.check`.
     top : how many matches to keep.
     fan_in, fan_out : override the fans (needed for tensors with fewer than 2 dimensions).
+    confirm : how many named candidates to confirm through the pipeline (0: ranking only).
+    alpha : the family-wise level of the confirming verdicts (default as for :func:`verifier.check`).
 
     Returns
     -------
@@ -348,7 +382,8 @@ def identify(
 
         raise SourceError(f"{sample.source}: no finite value: nothing to identify")
     if m.m2 <= 0 or data.values[0] == data.values[-1]:
-        return _constant(sample, lay, data)
+        const = _constant(sample, lay, data)
+        return dataclasses.replace(const, matches=_confirm(sample, const.matches, lay, fan_in, fan_out, confirm, alpha))
     n = m.n
     sd = math.sqrt(m.m2 / n)
     kurt = n * m.m4 / m.m2**2
@@ -421,8 +456,32 @@ def identify(
     for mt in ranked:  # the full KS only for the matches reported
         d = data.ks(mt.distribution)
         kept.append(Match(**{**mt.__dict__, "ks_statistic": d, "ks_pvalue": gof.ks_pvalue(d, n)}))
-    return Identification(sample.source, tuple(sample.shape), sample.dtype, n, lay, fans, tuple(kept),
-                          family_ks, kurt)
+    return Identification(sample.source, tuple(sample.shape), sample.dtype, n, lay, fans,
+                          _confirm(sample, tuple(kept), lay, fan_in, fan_out, confirm, alpha), family_ks, kurt)
+
+
+def _confirm(sample: Sample, matches: tuple[Match, ...], layout: str, fan_in: int | None, fan_out: int | None,
+             confirm: int, alpha: float | None) -> tuple[Match, ...]:
+    """The first ``confirm`` named matches through :func:`verifier.pipeline.evaluate`; the first
+    whose verdict passes moves to the front (the ranking's order otherwise)."""
+    from .pipeline import evaluate
+
+    out = list(matches)
+    done = 0
+    for i, mt in enumerate(out):
+        if done >= confirm:
+            break
+        if mt.fitted:
+            continue
+        verdict = evaluate(sample, parse_spec(mt.spec), layout=layout, fan_in=fan_in, fan_out=fan_out, alpha=alpha)
+        done += 1
+        ks = verdict.check("ks")
+        ks_d, ks_p = (ks.statistic, ks.pvalue) if ks is not None else (mt.ks_statistic, mt.ks_pvalue)
+        out[i] = Match(**{**mt.__dict__, "verdict": verdict, "ks_statistic": ks_d, "ks_pvalue": ks_p})
+    first = next((i for i, mt in enumerate(out) if mt.verdict is not None and mt.verdict.passed), None)
+    if first:
+        out.insert(0, out.pop(first))
+    return tuple(out)
 
 
 #: Base stds tried for a depth-scaled ``s/√(2·L)`` (the GPT-2/BERT ``initializer_range``).

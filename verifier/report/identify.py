@@ -8,9 +8,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .format import fmt_p, fmt_shape, format_spec
+from .format import fmt_p, fmt_shape, format_spec, headline, status_of
 
-__all__ = ["match_label", "identification_headline", "render_identification"]
+__all__ = ["match_label", "identification_headline", "render_identification", "check_text"]
 
 
 def match_label(match: Any) -> str:
@@ -39,9 +39,16 @@ def identification_headline(ident: Any) -> str:
     ratio = f"std ratio {b.std_ratio:.3f} ± {half:.3f}"
     if ident.identified:
         return f"matches {b.label} = {b.description}; {ratio}"
+    if b.verdict is not None and not b.verdict.passed:  # named, fits the scale, rejected by the pipeline
+        return f"no known scheme passes its check; nearest {b.label} = {b.description}: {headline(b.verdict)}"
     named = next((m for m in ident.matches if not m.fitted), None)
     tail = f"; nearest named: {named.label} (std ratio {named.std_ratio:.3f})" if named else ""
     return f"no known scheme fits; best fit {b.label} = {b.distribution}{tail}"
+
+
+def check_text(match: Any) -> str:
+    """The candidate's pipeline verdict in one word (``pass``, ``fail``, ...), ``—`` when not checked."""
+    return "—" if match.verdict is None else status_of(match.verdict)
 
 
 def render_identification(ident: Any) -> str:
@@ -51,7 +58,7 @@ def render_identification(ident: Any) -> str:
     rows = [
         (i, m.label, str(m.distribution),
          f"{m.std_ratio:.4f} ({m.std_ratio_ci[0]:.4f}–{m.std_ratio_ci[1]:.4f})",
-         f"{m.ks_statistic:.4g}", fmt_p(m.ks_pvalue), m.description)
+         f"{m.ks_statistic:.4g}", fmt_p(m.ks_pvalue), check_text(m), m.description)
         for i, m in enumerate(ident.matches, 1)
     ]
     shape_fit = ", ".join(f"{k} {v:.4f}" for k, v in ident.family_ks.items())
@@ -62,6 +69,6 @@ def render_identification(ident: Any) -> str:
     return "\n".join([
         *head,
         f"  shape fit (KS of standardized values): {shape_fit}; kurtosis {ident.kurtosis:.3f}",
-        tabulate(rows, headers=("#", "candidate", "distribution", "std ratio (99% CI)", "KS D", "p", "what"),
+        tabulate(rows, headers=("#", "candidate", "distribution", "std ratio (99% CI)", "KS D", "p", "check", "what"),
                  disable_numparse=True),
     ])
