@@ -1,4 +1,4 @@
-"""How a comparison (:class:`~verifier.frameworks.Comparison`) reads: what one name means in
+"""How a comparison (:class:`~verifier.comparison.Comparison`) reads: what one name means in
 torch, Keras and JAX, one table row per framework, and whether each conforms to its own
 documentation and to the textbook."""
 
