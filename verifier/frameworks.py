@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from .errors import SourceError, VerifierError
 from .theory.parsing import parse_spec
 from .theory.specs import canonical_spec_name

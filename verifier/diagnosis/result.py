@@ -4,13 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
+from typing import Any
 
 from verifier.theory.distributions import TruncatedNormal
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["Cause", "Diagnosis", "FAMILY_KURTOSIS", "TOLERANCE"]
 
@@ -40,7 +36,9 @@ class Cause:
     explanation: str
 
     def __str__(self) -> str:
-        return f"{self.name} (predicts ×{self.predicted:.4g}): {self.explanation}"
+        from verifier.report.diagnosis import render_cause
+
+        return render_cause(self)
 
 
 @dataclass(frozen=True)
@@ -61,10 +59,9 @@ class Diagnosis:
         :func:`refine` on the values), e.g. ``"he_normal(mode='fan_out', nonlinearity='relu')"``.
     at_bound : isolated values exactly at a bound of the support (count, bound, likely cause).
 
-    Reading order (``str``): what makes the values unusable (non-finite, constant, structure),
-    the scheme they look like, values at a bound, the scale (largest effect first: a 50× std error
-    also moves the mean by many expected σ, so the scale comes before the mean), the mean, the
-    support, the shape.
+    ``str`` and ``short`` are rendered by :mod:`verifier.report.diagnosis` (its reading order:
+    unusable values, the scheme they look like, values at a bound, the scale, the mean, the
+    support, the shape).
     """
 
     std_ratio: float | None
@@ -82,51 +79,26 @@ class Diagnosis:
         """Names of the likely bugs."""
         return tuple(c.name for c in self.causes)
 
-    def _split(self) -> tuple[list[str], list[str]]:
-        first = [o for o in self.other if not o.startswith(("mean shifted", "out of support"))]
-        later = [o for o in self.other if o.startswith(("mean shifted", "out of support"))]
-        return first, later
-
     @property
-    def _scale_off(self) -> bool:
+    def scale_off(self) -> bool:
+        """Whether 1 lies outside the std ratio's interval."""
         return self.std_ratio is not None and self.ci is not None and not self.ci[0] <= 1.0 <= self.ci[1]
 
+    # ---- rendering (verifier.report.diagnosis) ------------------------------------------------
     @property
     def short(self) -> str:
         """One short phrase: the largest finding first."""
-        first, later = self._split()
-        if first:
-            return first[0]
-        if self.looks_like:
-            return f"looks like {self.looks_like}"
-        if self.at_bound:
-            return self.at_bound.split(":")[0]
-        if self.causes:
-            return " or ".join(self.names)
-        if self._scale_off:
-            return f"std ×{self.std_ratio:.4g}"
-        if later:
-            return later[0]
-        if self.shape:
-            return self.shape.split(";")[0]
-        return "no usual bug explains it"
+        from verifier.report.diagnosis import diagnosis_short
+
+        return diagnosis_short(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON data: the ``diagnosis`` object of ``verifier.verdict/1``."""
+        from verifier.report.json_report import diagnosis_to_dict
+
+        return diagnosis_to_dict(self) or {}
 
     def __str__(self) -> str:
-        first, later = self._split()
-        parts: list[str] = list(first)
-        if self.looks_like:
-            parts.append(f"looks like {self.looks_like}")
-        if self.at_bound:
-            parts.append(self.at_bound)
-        if self.causes:
-            likely = "; or ".join(f"{c.name} ({c.explanation}, predicts ×{c.predicted:.4g})" for c in self.causes)
-            parts.append(f"likely {likely}")
-        elif not first and not self.looks_like and not self.at_bound and self._scale_off:
-            parts.append(f"std ×{self.std_ratio:.4g} matches none of the usual bugs (fans swapped, gain missing or "
-                         "doubled, bound/std or variance/std mixed up, truncation correction, layout)")
-        elif self._scale_off:
-            parts.append(f"std ×{self.std_ratio:.4g}")
-        parts += later
-        if self.shape:
-            parts.append(self.shape)
-        return "; ".join(parts) if parts else "no usual bug explains it"
+        from verifier.report.diagnosis import render_diagnosis
+
+        return render_diagnosis(self)
