@@ -125,3 +125,50 @@ def test_depth_scaled_std_is_named() -> None:
     # a std between two depths is not forced onto one
     w = np.random.default_rng(1).normal(0, 0.0213, (768, 768)).astype(np.float32)
     assert not any("sqrt(2*" in m.spec for m in verifier.identify(w, top=50).matches)
+
+
+# ---- the answer goes through the one pipeline ------------------------------------------------------
+@pytest.mark.parametrize("spec", ["he_uniform(a=sqrt(5))", "xavier_normal(truncated=True)", "lecun_normal"])
+def test_identified_scheme_verdict_is_the_check_verdict(spec: str) -> None:
+    """The verdict reported for the identified scheme is verifier.check's for that spec: same status,
+    same checks, same p-values (it comes from verifier.pipeline.evaluate, not from the ranking)."""
+    x = _draw(spec, seed=7)
+    result = verifier.identify(x)
+    assert result.identified and result.verdict is not None
+    best = result.best
+    reference = verifier.check(x, parse_spec(best.spec), layout="torch")
+    assert result.verdict.passed == reference.passed is True
+    assert [(c.name, c.statistic, c.pvalue, c.passed) for c in result.verdict.checks] == \
+        [(c.name, c.statistic, c.pvalue, c.passed) for c in reference.checks]
+    assert (best.ks_statistic, best.ks_pvalue) == (reference.check("ks").statistic, reference.check("ks").pvalue)
+    doc = result.to_dict()
+    assert doc["matches"][0]["verdict"]["status"] == "pass"
+    assert "pass" in str(result).splitlines()[5].split()  # the first row of the table
+
+
+def test_confirmation_covers_the_top_named_candidates_only() -> None:
+    result = verifier.identify(_draw("he_normal", seed=3), top=6, confirm=2)
+    confirmed = [m for m in result.matches if m.verdict is not None]
+    assert len(confirmed) == 2 and not any(m.fitted for m in confirmed)
+    assert all(m.verdict is None for m in result.matches if m.fitted)
+    ranking_only = verifier.identify(_draw("he_normal", seed=3), top=6, confirm=0)
+    assert all(m.verdict is None for m in ranking_only.matches) and ranking_only.identified
+
+
+def test_a_scheme_that_fits_the_scale_but_fails_its_check_is_not_identified() -> None:
+    """Values of the right scale and family rounded to a 1e-3 grid: the ranking alone would name
+    the scheme; the pipeline's ties check rejects it, so nothing is identified."""
+    x = np.round(_draw("he_uniform", seed=5) / 1e-3) * 1e-3
+    ranking_only = verifier.identify(x, confirm=0)
+    assert ranking_only.identified and ranking_only.best.spec == "he_uniform"
+    result = verifier.identify(x)
+    assert not result.identified
+    assert result.verdict is not None and not result.verdict.passed
+    assert result.verdict.passed == verifier.check(x, parse_spec(result.best.spec)).passed
+    assert result.headline.startswith("no known scheme passes its check")
+
+
+def test_constant_tensor_is_confirmed_by_the_exact_check() -> None:
+    result = verifier.identify(np.zeros((4, 4), dtype=np.float32))
+    assert result.identified and result.verdict is not None and result.verdict.passed
+    assert result.verdict.checks[0].name == "exact"

@@ -124,7 +124,7 @@ def test_nothing_imports_up_the_flow() -> None:
 
 def test_library_code_does_not_reach_into_front_ends() -> None:
     """Suites, audits and identification are library code: they never import the CLI's commands."""
-    library = ("verifier.suites", "verifier.auditing", "verifier.identification", "verifier.frameworks",
+    library = ("verifier.suites", "verifier.auditing", "verifier.identification", "verifier.frameworks", "verifier.comparison",
                "verifier.pipeline", "verifier.verdict", "verifier.diagnosis")
     bad = sorted(
         (name, target)

@@ -39,7 +39,7 @@ import numpy as np
 
 from .errors import ContractError, VerifierError
 from .sources import from_source, load_target
-from .sources.initializers import _takes_dtype
+from .sources.drawing import _takes_dtype
 from .sources.sample import Sample
 from .sources.values import is_values
 from .stats.checks import CheckResult

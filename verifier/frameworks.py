@@ -1,4 +1,5 @@
-"""What each framework means by an initializer's name, and :func:`compare` across frameworks.
+"""What each framework means by an initializer's name (the one catalogue; :func:`compare` across
+frameworks is in :mod:`verifier.comparison`).
 
 The same name does not mean the same distribution everywhere (THEORY.md): torch's
 ``kaiming_normal_`` is an untruncated normal, Keras's ``HeNormal`` and JAX's ``he_normal`` are
@@ -21,8 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tabulate import tabulate
-
 from .errors import SourceError, VerifierError
 from .theory.parsing import parse_spec
 from .theory.specs import canonical_spec_name
@@ -39,9 +38,9 @@ __all__ = [
     "import_framework",
     "implementations",
     "meanings",
-    "Comparison",
-    "ComparisonRow",
-    "compare",
+    "Comparison",  # noqa: F822 - from verifier.comparison, through __getattr__
+    "ComparisonRow",  # noqa: F822
+    "compare",  # noqa: F822
 ]
 
 #: The frameworks :func:`compare` knows, in table order.
@@ -291,148 +290,11 @@ def _resolve(name: str) -> str:
     return key
 
 
-# ---- compare ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ComparisonRow:
-    """One framework's meaning of a name, and whether its draws conform.
+def __getattr__(name: str) -> Any:
+    """:func:`compare` and its results live in :mod:`verifier.comparison` (they read this
+    catalogue); ``verifier.frameworks.compare`` still works."""
+    if name in ("compare", "Comparison", "ComparisonRow"):
+        from . import comparison
 
-    ``status`` is ``'ok'`` (checked), ``'not installed'`` or ``'not provided'`` (the framework has
-    no initializer of that name). ``own`` is the verdict against the framework's documentation,
-    ``textbook`` against the textbook definition (``None`` when not checked or not defined).
-    """
-
-    framework: str
-    status: str
-    implementation: Implementation | None = None
-    distribution: str = ""
-    shape: tuple[int, ...] = ()
-    own: Any = None
-    textbook: Any = None
-
-    def as_dict(self) -> dict[str, Any]:
-        impl = self.implementation
-
-        def verdict(v: Any) -> dict[str, Any] | None:
-            from .report.json_report import diagnosis_to_dict
-
-            if v is None:
-                return None
-            return {"passed": v.passed, "expected": v.expected, "std_ratio": v.std_ratio,
-                    "diagnosis": diagnosis_to_dict(getattr(v, "diagnosis", None))}
-
-        return {
-            "framework": self.framework,
-            "status": self.status,
-            "api": impl.api if impl else None,
-            "documented": impl.documented if impl else None,
-            "distribution": self.distribution or None,
-            "truncated": impl.truncated if impl else None,
-            "default_mode": impl.default_mode if impl else None,
-            "layout": impl.layout if impl else None,
-            "shape": list(self.shape) or None,
-            "note": impl.note if impl else None,
-            "own_documentation": verdict(self.own),
-            "textbook": verdict(self.textbook),
-        }
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """What one name means in torch, Keras and JAX (see :func:`compare`)."""
-
-    name: str
-    textbook: str | None
-    fan_in: int
-    fan_out: int
-    rows: tuple[ComparisonRow, ...]
-
-    def row(self, framework: str) -> ComparisonRow:
-        return next(r for r in self.rows if r.framework == framework)
-
-    @property
-    def conforms(self) -> bool:
-        """Every installed framework draws from what it documents."""
-        return all(r.own is None or r.own.passed for r in self.rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON data, schema ``verifier.compare/1`` (``verifier/schemas/compare.schema.json``)."""
-        return {"schema": "verifier.compare/1", "name": self.name, "textbook": self.textbook, "fan_in": self.fan_in, "fan_out": self.fan_out,
-                "conforms": self.conforms, "rows": [r.as_dict() for r in self.rows]}
-
-    def __str__(self) -> str:
-        def mark(v: Any) -> str:
-            if v is None:
-                return "—"
-            ratio = f" (std ×{v.std_ratio:.3f})" if v.std_ratio is not None else ""
-            if v.passed:
-                return "yes" + ratio
-            diag = getattr(v, "diagnosis", None)
-            why = f": {diag.short}" if diag is not None and diag.short else ""
-            return "NO" + ratio + why
-
-        rows = []
-        for r in self.rows:
-            i = r.implementation
-            if i is None:
-                rows.append((r.framework, r.status, "", "", "", "", "", ""))
-                continue
-            rows.append((r.framework, i.api if r.status == "ok" else f"{i.api} ({r.status})", r.distribution,
-                         "yes" if i.truncated else "no", i.default_mode, i.layout, mark(r.own), mark(r.textbook)))
-        table = tabulate(rows, headers=("framework", "initializer", "distribution", "truncated", "default mode",
-                                        "layout", "own docs", "textbook"), disable_numparse=True)
-        head = f"{self.name}: fan_in {self.fan_in}, fan_out {self.fan_out}"
-        if self.textbook:
-            head += f"; textbook = {self.textbook} = {parse_spec(self.textbook).describe()}"
-        notes = [f"  {r.framework}: {r.implementation.note}" for r in self.rows
-                 if r.implementation is not None and r.implementation.note]
-        return "\n".join([head, table] + (["notes:"] + notes if notes else []))
-
-
-def _shape(layout: str, fan_in: int, fan_out: int) -> tuple[int, int]:
-    return (fan_out, fan_in) if layout == "torch" else (fan_in, fan_out)
-
-
-def compare(name: str, *, fan_in: int = 256, fan_out: int = 512, seed: int = 0,
-            alpha: float | None = None) -> Comparison:
-    """What ``name`` means in torch, Keras and JAX, and whether each conforms.
-
-    Each installed framework's initializer is drawn once for a dense weight with ``fan_in`` inputs
-    and ``fan_out`` outputs (in its own layout) and checked against its own documentation and
-    against the textbook definition (:data:`TEXTBOOK`: the paper's untruncated distribution).
-    Frameworks that are not installed give ``status='not installed'`` rows, not errors.
-
-    Examples
-    --------
-    >>> c = compare("he_normal")                                  # doctest: +SKIP
-    >>> c.row("torch").textbook.passed, c.row("keras").textbook.passed   # doctest: +SKIP
-    (True, False)
-    """
-    from .pipeline import evaluate
-    from .sources import from_source
-    from .stats.decision import validate_alpha
-
-    key = _resolve(name)
-    level = validate_alpha(alpha)
-    textbook = TEXTBOOK.get(key)
-    rows = []
-    for fw in FRAMEWORKS:
-        impl = next((i for i in IMPLEMENTATIONS if i.framework == fw and i.name == key), None)
-        if impl is None:
-            rows.append(ComparisonRow(fw, "not provided"))
-            continue
-        shape = _shape(impl.layout, fan_in, fan_out)
-        own_spec = impl.spec
-        dist = own_spec.distribution(shape, impl.layout)
-        if not is_installed(fw):
-            rows.append(ComparisonRow(fw, "not installed", impl, str(dist), shape))
-            continue
-        sample = from_source(impl.make(), shape=shape, seed=seed)
-        own = evaluate(sample, own_spec, layout=impl.layout, alpha=level, label=impl.api)
-        book = None
-        if textbook is not None:
-            tspec = parse_spec(textbook)
-            reuse = own.summary if own.summary is not None and own.summary.mode != "pit" else None
-            book = evaluate(sample, tspec, layout=impl.layout, alpha=level, label=impl.api, summary=reuse)
-        rows.append(ComparisonRow(fw, "ok", impl, str(dist), shape, own, book))
-    return Comparison(key, textbook, fan_in, fan_out, tuple(rows))
-
+        return getattr(comparison, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

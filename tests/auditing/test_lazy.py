@@ -9,6 +9,7 @@ nn = torch.nn
 
 from verifier.auditing import audit  # noqa: E402
 from verifier.auditing import model as audit_model  # noqa: E402
+from verifier.auditing import rows as audit_rows  # noqa: E402
 
 from .models import attention_net, conv_net, small_net  # noqa: E402
 
@@ -28,13 +29,13 @@ def test_lazy_audit_materialises_one_module_at_a_time(monkeypatch):
         return m
 
     seen = []
-    original = audit_model._check_tensor
+    original = audit_rows.check_tensor
 
     def spy(name, tensor, exp, **kw):
         seen.append((name, _materialised(built[-1]), tensor.device.type))
         return original(name, tensor, exp, **kw)
 
-    monkeypatch.setattr(audit_model, "_check_tensor", spy)
+    monkeypatch.setattr(audit_rows, "check_tensor", spy)
     report = audit(factory, lazy=True, seed=3)
     assert report.passed, report
     assert report.mode == "lazy"
@@ -106,13 +107,13 @@ def test_a_root_owning_a_parameter_is_not_materialised_whole(monkeypatch):
         return built[-1]
 
     seen = []
-    original = audit_model._check_tensor
+    original = audit_rows.check_tensor
 
     def spy(name, tensor, exp, **kw):
         seen.append((name, _materialised(built[-1])))
         return original(name, tensor, exp, **kw)
 
-    monkeypatch.setattr(audit_model, "_check_tensor", spy)
+    monkeypatch.setattr(audit_rows, "check_tensor", spy)
     report = audit(factory, lazy=True)
     assert report.row("body.0.weight").status == "pass"
     assert "does not re-initialise it" in report.row("token").reason

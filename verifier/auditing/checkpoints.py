@@ -116,19 +116,19 @@ def _shard_items(path: Path, names: tuple[str, ...]) -> Iterator[tuple[str, Any]
 def _audit_shards(args: tuple[Checkpoint, Any]) -> tuple[list[Any], Any]:
     """Worker: the (undecided) rows of some shards, and the rule usage it recorded."""
     ckpt, ctx = args
-    from .model import _state_dict_rows
+    from .walks import state_dict_rows
 
-    rows = _state_dict_rows(ckpt.items(), ckpt.total, ctx, False)
+    rows = state_dict_rows(ckpt.items(), ckpt.total, ctx, False)
     return rows, ctx
 
 
 def checkpoint_rows(ckpt: Checkpoint, ctx: Any, progress: bool | None, jobs: int) -> list[Any]:
     """The rows of every tensor, in checkpoint order; ``jobs`` processes share the shards (each
     records which rules matched; the records are merged into ``ctx``)."""
-    from .model import _state_dict_rows
+    from .walks import state_dict_rows
 
     if jobs <= 1 or len(ckpt.shards) <= 1:
-        return _state_dict_rows(ckpt.items(), ckpt.total, ctx, progress)
+        return state_dict_rows(ckpt.items(), ckpt.total, ctx, progress)
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 

@@ -16,13 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from tabulate import tabulate
-
 from verifier.errors import SpecError
 from verifier.stats.checks import CONFIDENCE
-from verifier.report.format import fmt_p as _fmt_p
 from verifier.report.json_report import json_safe
-from verifier.report.format import fmt_shape
 from verifier.stats.decision import benjamini_hochberg, holm
 from verifier.theory.fans import Fans
 from verifier.verdict import Verdict
@@ -225,28 +221,6 @@ def _num(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _fans_text(row: AuditRow) -> str:
-    if row.fans is None:
-        return "—"
-    text = f"{row.fans.fan_in}/{row.fans.fan_out}"
-    if row.true_fans is not None and tuple(row.true_fans) != (row.fans.fan_in, row.fans.fan_out):
-        text += f" (true {row.true_fans[0]}/{row.true_fans[1]})"
-    return text
-
-
-def _std_text(row: AuditRow) -> str:
-    if row.verdict is None:
-        return "—"
-    r = row.std_ratio
-    if r is None:
-        c = row.verdict.checks[0]
-        return c.detail if c.name == "exact" else "—"
-    exp = row.expected_std
-    if exp is None:
-        return "—"
-    return f"{r[0] * exp:.4g} / {exp:.4g} = {r[0]:.4f} [{r[1]:.4f}, {r[2]:.4f}]"
-
-
 @dataclass(frozen=True)
 class AuditReport:
     """An audit of a model: one :class:`AuditRow` per tensor and the model-level verdict.
@@ -331,54 +305,21 @@ class AuditReport:
         name = "Holm" if self.correction == "holm" else "Benjamini–Hochberg"
         return f"{name} across {len(self.checked)} tensors, {what} α = {self.alpha:g}"
 
+    # ---- rendering (verifier.report.audit) ---------------------------------------------
     def headline(self) -> str:
-        head = "PASS" if self.passed else "FAIL"
-        return (f"AUDIT {head}  {self.model}: {len(self.checked)} tensors checked, {len(self.failed)} failed, "
-                f"{len(self.not_checked)} not checked ({self.correction_text})")
+        """``AUDIT PASS  model: ... tensors checked, ... failed, ... not checked (correction)``."""
+        from verifier.report.audit import audit_headline
 
-    # ---- renderers ---------------------------------------------------------------------
-    _HEAD = ("tensor", "type", "shape", "fans in/out", "expected", "obs/exp std [99% CI]", "KS p", "p (adj)", "verdict")
-
-    def _table_rows(self) -> list[tuple[str, ...]]:
-        return [
-            (r.name, r.module_type, fmt_shape(r.shape), _fans_text(r),
-             f"{r.expected} = {r.distribution}" if r.distribution and r.distribution not in r.expected else r.expected,
-             _std_text(r), _fmt_p(r.ks_pvalue), _fmt_p(r.adjusted), r.status.upper())
-            for r in self.checked
-        ]
+        return audit_headline(self)
 
     def to_text(self) -> str:
         """A plain-text report: headline, the table, tensors not checked, notes on traps."""
-        lines = [self.headline(), f"  mode: {self.mode}, preset: {self.preset}"
-                 + (f", seed {self.seed}" if self.seed is not None else "")]
-        lines += [f"  note: {n}" for n in self.notes]
-        lines += [f"  warning: {w}" for w in self.rule_usage.lines()]
-        if self.checked:
-            lines.append("")
-            lines.append(tabulate(self._table_rows(), headers=self._HEAD, disable_numparse=True))
-        if self.failed:
-            lines.append("")
-            lines.append("failed:")
-            for r in self.failed:
-                assert r.verdict is not None
-                bad = [c for c in r.verdict.checks if c.passed is False] or sorted(r.verdict.checks, key=lambda c: c.pvalue)[:1]
-                lines.append(f"  {r.name}: " + "; ".join(f"{c.name}: {c.detail} (p {_fmt_p(c.pvalue)})" for c in bad))
-                if r.diagnosis:
-                    lines.append(f"    diagnosis: {r.diagnosis}")
-        if self.not_checked:
-            lines.append("")
-            lines.append("not checked:")
-            rows = [(r.name, r.module_type, fmt_shape(r.shape), r.reason) for r in self.not_checked]
-            lines += ["  " + s for s in tabulate(rows, headers=("tensor", "type", "shape", "reason"),
-                                                 disable_numparse=True).splitlines()]
-        noted = [r for r in self.checked if r.note]
-        if noted:
-            lines.append("")
-            lines.append("notes:")
-            lines += [f"  {r.name}: {r.note}" for r in noted]
-        return "\n".join(lines)
+        from verifier.report.audit import render_audit_text
 
-    __str__ = to_text
+        return render_audit_text(self)
+
+    def __str__(self) -> str:
+        return self.to_text()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON data, schema ``verifier.audit/1`` (``verifier/schemas/audit.schema.json``)."""
@@ -404,82 +345,27 @@ class AuditReport:
 
     def to_markdown(self) -> str:
         """A Markdown report: headline, the table, tensors not checked, notes."""
-        def esc(s: str) -> str:
-            return s.replace("|", "\\|")
+        from verifier.report.audit import render_audit_markdown
 
-        lines = [f"## {esc(self.headline())}", "", f"Mode: {self.mode}, preset: {self.preset}"
-                 + (f", seed {self.seed}" if self.seed is not None else "")]
-        lines += [f"- {esc(n)}" for n in self.notes]
-        lines += [f"- **warning**: {esc(w)}" for w in self.rule_usage.lines()]
-        if self.checked:
-            lines += ["", "| " + " | ".join(self._HEAD) + " |", "|" + "---|" * len(self._HEAD)]
-            lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in self._table_rows()]
-        if self.failed:
-            lines += ["", "### Failed", ""]
-            lines += [f"- `{r.name}`: {esc(r.diagnosis or 'see the table')}" for r in self.failed]
-        if self.not_checked:
-            lines += ["", "### Not checked", "", "| tensor | type | shape | reason |", "|---|---|---|---|"]
-            lines += [f"| {esc(r.name)} | {esc(r.module_type)} | {fmt_shape(r.shape)} | {esc(r.reason)} |"
-                      for r in self.not_checked]
-        noted = [r for r in self.checked if r.note]
-        if noted:
-            lines += ["", "### Notes", ""] + [f"- `{r.name}`: {esc(r.note)}" for r in noted]
-        return "\n".join(lines) + "\n"
+        return render_audit_markdown(self)
 
     def to_html(self, *, command: str | None = None, plots: bool | str = "failures") -> str:
         """A standalone HTML page: banner, one row per tensor with its diagnosis, a forest plot
         of every tensor's std ratio grouped by module, plots of the failing tensors."""
-        from .plots import render_audit_html
+        from verifier.report.audit import render_audit_html
 
         return render_audit_html(self, command=command, plots=plots)
 
     def render(self, fmt: str = "text") -> str:
         """``'text'``, ``'json'``, ``'markdown'`` (``'md'``) or ``'html'``."""
-        key = fmt.lower()
-        if key == "text":
-            return self.to_text()
-        if key == "json":
-            return self.to_json()
-        if key in ("markdown", "md"):
-            return self.to_markdown()
-        if key == "html":
-            return self.to_html()
-        raise SpecError(f"unknown report format {fmt!r}; valid formats: text, json, markdown, html")
+        from verifier.report.audit import render_audit
+
+        return render_audit(self, fmt)
 
     def write(self, out_dir: str | Path, formats: Sequence[str] = ("text", "json", "markdown", "html"),
               *, command: str | None = None, plots: bool | str = "failures") -> list[Path]:
-        """Write ``audit.txt/.json/.md/.html`` into ``out_dir``; also the per-tensor verdicts
-        through :func:`verifier.report.write_reports` when that writer is installed. Under
-        torch.distributed only rank 0 writes (every rank has the same verdicts)."""
-        from verifier.distributed import is_writer
+        """Write ``audit.txt/.json/.md/.html`` into ``out_dir``, and the per-tensor verdicts
+        (report.json/md/html, junit.xml). Under torch.distributed only rank 0 writes."""
+        from verifier.report.audit import write_audit_reports
 
-        if not is_writer():
-            return []
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        suffix = {"text": "txt", "json": "json", "markdown": "md", "md": "md", "html": "html"}
-        paths = []
-        for fmt in formats:
-            if fmt.lower() not in suffix:
-                raise SpecError(f"unknown report format {fmt!r}; valid formats: text, json, markdown, html")
-            p = out / f"audit.{suffix[fmt.lower()]}"
-            text = self.to_html(command=command, plots=plots) if fmt.lower() == "html" else self.render(fmt)
-            p.write_text(text + ("\n" if fmt.lower() == "text" else ""), encoding="utf-8")
-            paths.append(p)
-        paths += _shared_writer(self, out, command=command, plots=plots)
-        return paths
-
-
-def _shared_writer(report: AuditReport, out: Path, *, command: str | None, plots: bool | str) -> list[Path]:
-    """Per-tensor verdicts through the shared report writer (report.json/md/html, junit.xml), if
-    it is installed; its report.html has the audit's forest plot, banner and not-checked list."""
-    try:
-        from verifier.report import write_reports
-    except ImportError:
-        return []
-    verdicts = report.verdicts()
-    if not verdicts:
-        return []
-    from .plots import report_options
-
-    return list(write_reports(verdicts, out, command=command, plots=plots, **report_options(report)))
+        return write_audit_reports(self, out_dir, formats, command=command, plots=plots)

@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..frameworks import compare
+    from ..comparison import compare
 
     result = compare(args.name, fan_in=args.fan_in, fan_out=args.fan_out, seed=args.seed)
     if args.format == "json":

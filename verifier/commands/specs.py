@@ -19,32 +19,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
+    from ..report.specs import render_specs_markdown, render_specs_text, specs_document
     from ..theory import available_specs
 
     infos = available_specs()
     if args.format == "json":
-        data = [{"name": s.name, "aliases": list(s.aliases), "formula": s.formula,
-                 "parameters": [{"name": n, "default": d if isinstance(d, (int, float, str, bool, type(None))) else repr(d),
-                                 "description": desc} for n, d, desc in s.parameters]} for s in infos]
-        emit(args, json.dumps({"schema": "verifier.specs/1", "specs": data}, indent=2, ensure_ascii=False))
-        return 0
-    if args.format == "markdown":
-        rows = [(f"`{s.name}`", s.formula.replace("|", "\\|"),
-                 ", ".join(f"`{n}={d!r}`" for n, d, _ in s.parameters),
-                 ", ".join(f"`{a}`" for a in s.aliases)) for s in infos]
-        emit(args, tabulate(rows, headers=("spec", "distribution", "parameters (defaults)", "aliases"), tablefmt="github"))
-        return 0
-    blocks = []
-    for s in infos:
-        lines = [f"{s.name}", f"  {s.formula}"]
-        if s.aliases:
-            lines.append(f"  aliases: {', '.join(s.aliases)}")
-        for n, d, desc in s.parameters:
-            lines.append(f"  {n}={d!r}: {desc}")
-        blocks.append("\n".join(lines))
-    emit(args, "\n\n".join(blocks))
-    emit(args, "\nexample: verifier check \"torch.nn.init.kaiming_normal_(mode='fan_out')\" "
-          "--expect \"he_normal(mode='fan_out')\" --shape 256,512")
+        emit(args, json.dumps(specs_document(infos), indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        emit(args, render_specs_markdown(infos))
+    else:
+        emit(args, render_specs_text(infos))
     return 0

@@ -194,11 +194,10 @@ class PropagationReport:
         return tuple(self.layer(n) for n in self.chain)
 
     def headline(self) -> str:
-        head = "PASS" if self.passed else "FAIL"
-        lo, hi = 1 / self.k, self.k
-        return (f"PROPAGATION {head}  {self.model}: forward {self.forward.status}, backward {self.backward.status} "
-                f"(variance kept within [{lo:.3g}, {hi:.3g}] over {len(self.chain)} layers, "
-                f"{self.confidence:.0%} intervals over {len(self.seeds)} seeds)")
+        """``PROPAGATION PASS  model: forward kept, backward kept (...)``."""
+        from ..report.propagation import propagation_headline
+
+        return propagation_headline(self)
 
     def to_dict(self) -> dict[str, Any]:
         from ..report.environment import environment

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["STATUSES", "status_of", "fmt_number", "fmt_p", "fmt_shape", "fmt_ratio", "fmt_float", "format_spec", "headline"]
+__all__ = ["STATUSES", "status_of", "fmt_number", "fmt_p", "fmt_shape", "fmt_ratio", "fmt_float", "format_spec", "format_expected", "headline"]
 
 STATUSES = ("pass", "within tolerance", "inconclusive", "fail", "known deviation", "not checked")
 """The one vocabulary of statuses in every machine-readable output: a verdict that conforms
@@ -103,6 +103,18 @@ def format_spec(spec: Any) -> str:
     if type(spec).__name__ == "UniformSpec" and low is not None and high is not None and low == -high:
         return f"uniform(±{fmt_float(float(high))})"
     return _NUMBER.sub(lambda m: fmt_float(float(m.group(0))), text)
+
+
+def format_expected(result: Any) -> str:
+    """What a result (a Verdict) expected, as tables and text print it: the spec's display name
+    (:func:`format_spec`) when its label is the spec's own string, else the label with its numbers
+    in exact form (``tied to 0.weight``, ``U(±1/√fan_in), fan_in 64`` print unchanged)."""
+    spec = getattr(result, "spec", None)
+    label = getattr(result, "expected", None)
+    label = "" if label is None else str(label)
+    if spec is not None and (not label or label == str(spec)):
+        return format_spec(spec)
+    return format_spec(label) if label else "—"
 
 
 def headline(verdict: Any) -> str:

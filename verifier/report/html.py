@@ -42,6 +42,7 @@ from .cases import (
     target,
 )
 from .environment import environment
+from .format import format_expected
 from .forest import ForestRow, forest_svg
 from .plots import PLOTS_HINT, ecdf_difference, have_matplotlib, render_png
 from .sparkline import sparkline_svg
@@ -100,13 +101,13 @@ def _row(i: int, r: Any) -> str:
     diag = diagnosis_headline(r)
     if not diag and status(r) == PASS and getattr(r, "distribution", None) is None:
         diag = "exact check"
-    text = " ".join([st, target(r), shape_text(r), str(r.sample.dtype), str(r.expected), rejected, diag]).lower()
+    text = " ".join([st, target(r), shape_text(r), str(r.sample.dtype), format_expected(r), rejected, diag]).lower()
     return (f'<tr class="case-row {cls}" data-status="{cls}" data-case="case-{i}" data-text="{e(text)}">'
             f'<td class=num data-v="{i}">{i + 1}</td>'
             f'<td data-v="{["FAIL", "KNOWN", "PASS"].index(cls)}"><span class="badge {cls}">{e(st)}</span></td>'
             f'<td class=case><a href="#case-{i}">{_breakable(target(r))}</a><br>'
             f"<span class=sub>{e(shape_text(r))}, {e(str(r.sample.dtype))}</span></td>"
-            f"<td class=spec>{_breakable(str(r.expected))}</td>"
+            f"<td class=spec>{_breakable(format_expected(r))}</td>"
             f"<td>{e(rejected)}</td>"
             f'<td class=num data-v="{ratio_v}">{ratio_html}</td>'
             f'<td class=diag title="{e(diag)}">{e(diag)}</td>'
@@ -126,7 +127,7 @@ def _case_section(i: int, r: Any, png: bytes | None, compact: str = "") -> str:
     tail = " · ".join(x for x in (head, diag) if x)
     out = [f'<details class="case {cls}" id="case-{i}"{" open" if st != PASS else ""}>',
            (f'<summary><span class="badge {cls}">{e(st)}</span> <b>{e(target(r))}</b>'
-            f"<span class=sub>{e(shape_text(r))}, {e(str(r.sample.dtype))} · {e(str(r.expected))}"
+            f"<span class=sub>{e(shape_text(r))}, {e(str(r.sample.dtype))} · {e(format_expected(r))}"
             f"{' · ' + e(tail) if tail else ''}</span></summary><div class=body>")]
     if st == KNOWN:
         out.append(f'<p class="note"><b>Known deviation of the library</b> (the check still fails): '

@@ -31,6 +31,7 @@ from .cases import (
     target,
 )
 from .environment import environment
+from .format import format_expected
 
 __all__ = ["HEADERS", "MAX_LINE", "case_rows", "render_markdown"]
 
@@ -81,7 +82,7 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 
 def case_rows(results: Sequence[Any]) -> list[tuple[str, ...]]:
     """The table rows (strings), failures first."""
-    return [(str(i + 1), status(r), _cell(target(r)), shape_text(r), str(r.sample.dtype), _cell(r.expected),
+    return [(str(i + 1), status(r), _cell(target(r)), shape_text(r), str(r.sample.dtype), _cell(format_expected(r)),
              _md(", ".join(rejected_checks(r)) or "—"), ratio_text(r), detectable_text(r).replace(" %", "%"))
             for i, r in enumerate(failures_first(results))]
 
@@ -118,7 +119,7 @@ def render_markdown(
             if status(r) not in (FAIL, KNOWN):
                 continue
             out += [f"### {i + 1}. {status(r)}: {_md(target(r))} [{shape_text(r)}, {r.sample.dtype}]", ""]
-            out += _item(f"expected: {_md(r.expected)}")
+            out += _item(f"expected: {_md(format_expected(r))}")
             out += _item(f"rejected: {', '.join(rejected_checks(r)) or '—'}")
             if ratio_text(r) != "—":
                 out += _item(f"observed/expected std ({CONFIDENCE:.0%} CI): {ratio_text(r)}")

@@ -17,6 +17,7 @@ __all__ = [
     "FILENAMES",
     "fmt_interval",
     "layer_rows",
+    "propagation_headline",
     "render_html",
     "render_markdown",
     "render_text",
@@ -53,6 +54,15 @@ def layer_rows(report: Any) -> list[tuple[str, ...]]:
         rows.append((str(r.index) + ("*" if r.name in chain else ""), r.name, r.type, fmt_interval(r.var),
                      _g(r.predicted), fmt_interval(r.ratio), fmt_interval(r.grad_var), fmt_interval(r.grad_ratio), ext))
     return rows
+
+
+def propagation_headline(report: Any) -> str:
+    """``PROPAGATION PASS  model: forward kept, backward kept (variance kept within [...] ...)``."""
+    head = "PASS" if report.passed else "FAIL"
+    lo, hi = 1 / report.k, report.k
+    return (f"PROPAGATION {head}  {report.model}: forward {report.forward.status}, backward {report.backward.status} "
+            f"(variance kept within [{lo:.3g}, {hi:.3g}] over {len(report.chain)} layers, "
+            f"{report.confidence:.0%} intervals over {len(report.seeds)} seeds)")
 
 
 def _direction_line(d: Any) -> str:

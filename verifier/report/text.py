@@ -13,7 +13,7 @@ from ..stats.checks import CONFIDENCE
 from ..stats.decision import POWER
 from .cases import FAIL, KNOWN, PASS, failures_first, fmt_p, fmt_ratio, ks, shape_text, status, summary_line, target
 
-from .format import fmt_number
+from .format import fmt_number, format_expected
 from .format import fmt_p as _fmt_p_one
 
 __all__ = ["render_text", "render_verdict", "colorize"]
@@ -37,7 +37,7 @@ def render_text(results: Sequence[Any], *, color: bool = False, summary: bool = 
     for r in failures_first(results):
         k = ks(r)
         rows.append((
-            colorize(status(r), color), target(r), shape_text(r), r.sample.dtype, r.expected,
+            colorize(status(r), color), target(r), shape_text(r), r.sample.dtype, format_expected(r),
             fmt_ratio(r), fmt_p(k[1]) if k else "—",
         ))
     table = tabulate(rows, headers=("verdict", "target", "shape", "dtype", "expected", "std ratio (99% CI)", "KS p"),
@@ -68,7 +68,7 @@ def render_verdict(v: Any) -> str:
     lines = [
         f"{head}  {v.sample.source}",
         f"  sampled   {v.sample}",
-        f"  expected  {v.expected}" + (f" = {v.distribution}" if v.distribution is not None else "") + fans,
+        f"  expected  {format_expected(v)}" + (f" = {v.distribution}" if v.distribution is not None else "") + fans,
     ]
     var = v.check("variance")
     if var is not None and var.effect is not None:

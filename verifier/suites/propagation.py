@@ -119,6 +119,11 @@ class ExperimentResult:
         return {"key": e.key, "title": e.title, "source": e.source, "claim": e.claim, "input_std": e.input_std,
                 "holds": self.holds, "evidence": self.evidence, "report": self.report.to_dict()}
 
+    def __str__(self) -> str:
+        from ..report.propagation_suite import render_suite_text
+
+        return render_suite_text([self])
+
 
 def _fmt(iv: Any) -> str:
     from ..report.propagation import fmt_interval
@@ -218,28 +223,10 @@ def document(results: list[ExperimentResult], command: str) -> dict[str, Any]:
 
 
 def markdown(results: list[ExperimentResult], command: str, figures: list[str]) -> str:
-    from ..report.propagation import render_markdown
+    """The suite as Markdown (rendered by :mod:`verifier.report.propagation_suite`)."""
+    from ..report.propagation_suite import render_suite_markdown
 
-    lines = [f"# {TITLE}", "", f"`{command}`", "",
-             ("Each experiment states what the paper predicts; *holds* is judged from the measured 95 % "
-              "intervals over independent seeds (weights, inputs and output gradients redrawn per seed)."), "",
-             "| experiment | claim | holds | evidence |", "|---|---|---|---|"]
-    for r in results:
-        lines.append(f"| {r.experiment.title} ({r.experiment.source}) | {r.experiment.claim} | "
-                     f"{'yes' if r.holds else '**NO**'} | {r.evidence.replace('|', '/')} |")
-    lines.append("")
-    for f in figures:
-        lines += [f"![{f}]({f})", ""]
-    for r in results:
-        lines += [f"## {r.experiment.title}", "", (f"*Claim ({r.experiment.source}):* {r.experiment.claim}. "
-                                                   f"**{'Holds' if r.holds else 'Does not hold'}:** {r.evidence}."), "",
-                  render_markdown(r.report, level=3)]
-    return "\n".join(lines)
-
-
-def _section(r: ExperimentResult) -> str:
-    e = r.experiment
-    return f"Claim ({e.source}): {e.claim}. {'Holds' if r.holds else 'DOES NOT HOLD'}: {r.evidence}."
+    return render_suite_markdown(results, command, figures, TITLE)
 
 
 def run_suite_command(args: argparse.Namespace) -> int:
@@ -249,6 +236,7 @@ def run_suite_command(args: argparse.Namespace) -> int:
 
     from ..report.propagation import write_propagation_reports
     from ..report.propagation_plots import suite_figures
+    from ..report.propagation_suite import render_suite_text, suite_section
 
     quick = bool(getattr(args, "quick", False))
     results = run(seed=args.seed, quick=quick)
@@ -261,7 +249,7 @@ def run_suite_command(args: argparse.Namespace) -> int:
         write_propagation_reports([r.report for r in results], out, title=TITLE, command=command,
                                   document=document(results, command),
                                   markdown=markdown(results, command, [p.name for p in figures]),
-                                  sections=[(r.experiment.title, _section(r)) for r in results])
+                                  sections=[(r.experiment.title, suite_section(r)) for r in results])
         print(f"reports written to {out}/", file=sys.stderr)
     stdout = getattr(args, "stdout", None) or sys.stdout  # the CLI's real stdout (user code prints to stderr)
     if args.format == "json":
@@ -269,7 +257,5 @@ def run_suite_command(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         print(markdown(results, command, [p.name for p in figures]), file=stdout)
     else:
-        for r in results:
-            print(f"{'HOLDS' if r.holds else 'FAILS'}  {r.experiment.title}: {r.experiment.claim}\n       {r.evidence}",
-                  file=stdout)
+        print(render_suite_text(results), file=stdout)
     return 0 if all(r.holds for r in results) else 1

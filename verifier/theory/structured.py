@@ -30,13 +30,8 @@ from scipy import special
 from scipy import stats as _st
 
 from verifier.errors import SpecError
-from verifier.theory.distributions import (
-    Distribution,
-    FloatArray,
-    Normal,
-    _as_float,
-    _fmt,
-)
+from verifier.theory.families import Normal
+from verifier.theory.law import Distribution, FloatArray, _as_float, _fmt
 from verifier.theory.fans import Fans, canonical_layout
 from verifier.theory.specs import Spec, _positive, _real, _register
 
