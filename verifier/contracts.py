@@ -43,7 +43,8 @@ from .sources.drawing import _takes_dtype
 from .sources.sample import Sample
 from .sources.values import is_values
 from .stats.checks import CheckResult
-from .stats.structure import _binom_sf, _host, cell_model, detect_grid
+from .stats.reading import _binom_sf, _host
+from .stats.structure import cell_model, detect_grid
 
 if TYPE_CHECKING:
     from .theory.specs import Spec
@@ -100,7 +101,7 @@ def contract_checks(source: Any, sample: Sample, dist: Any, *, shape: Any, dtype
 
 
 def _flat_values(sample: Sample) -> np.ndarray:
-    from .stats.structure import _decode
+    from .stats.reading import _decode
 
     return np.concatenate([_decode(np.ascontiguousarray(_host(c)).reshape(-1), sample.dtype) for c in sample.chunks])
 

@@ -64,14 +64,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import special
 
+from .blocks import BLOCK_CAP, SLICES_CAP, check_blocks
 from .checks import CheckResult
 from .grid import grid_values
+from .reading import _binom_sf, _subsample
 
 if TYPE_CHECKING:
     from ..sources.sample import Sample
@@ -98,19 +98,6 @@ GENERATOR_RESOLUTION = 2.0**-20
 TIES_CAP = 1 << 18
 """Values the ties check reads from a float32/float64 sample larger than the exact summary (2^20
 until a 1.1B-parameter audit spent a third of its time here; a repeat still shows in ``m·q`` pairs)."""
-
-BLOCK_CAP = 1 << 14
-"""Aligned positions compared per pair of shards (identical shards: all of them equal, p ≈ s_2^m;
-a correlation r shows at t = r·√m: r = 0.05 gives t ≈ 6.4)."""
-
-SLICES_CAP = 1 << 22
-"""Largest tensor whose slices (rows, columns, ...) are compared for repeats."""
-
-SPLITS = (2, 4, 8)
-"""The tensor-parallel splits whose shards the blocks check compares."""
-
-MIN_CORRELATION = 32
-"""Shortest shard for the correlation test (its t law is an approximation below that)."""
 
 _MANTISSA = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
 _MIN_SPACING = {"float64": 2.0**-1074, "float32": 2.0**-149, "float16": 2.0**-24, "bfloat16": 2.0**-133}
@@ -199,75 +186,6 @@ def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
     return tuple(grids)
 
 
-# ---- reading values ------------------------------------------------------------------------
-
-_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
-
-
-def _host(chunk: Any) -> np.ndarray:
-    """``chunk`` as a numpy array of its own shape, without a copy where possible: float32/
-    float64 values, or uint16 bit patterns for float16/bfloat16 (decoded by :func:`_decode`).
-    A tensor on an accelerator is copied to the host whole: callers use it for tensors of at
-    most :data:`SLICES_CAP` values, and :func:`_gather` otherwise."""
-    if isinstance(chunk, np.ndarray):
-        return chunk.view(np.uint16) if chunk.dtype.itemsize == 2 else chunk
-    import torch
-
-    t = chunk.detach()
-    if t.device.type != "cpu":
-        t = t.cpu()
-    if t.dtype in (torch.float16, torch.bfloat16):
-        return t.view(torch.int16).numpy().view(np.uint16)
-    return t.numpy()
-
-
-def _decode(a: np.ndarray, dtype: str) -> np.ndarray:
-    """float64 values of a block read by :func:`_host`."""
-    if a.dtype == np.uint16:
-        return grid_values(dtype)[a]
-    return np.asarray(a, dtype=np.float64)
-
-
-def _gather(chunk: Any, idx: tuple[np.ndarray, ...], dtype: str) -> np.ndarray:
-    """float64 values of ``chunk`` at the multi-index ``idx``; a tensor is indexed on its own
-    device and only the picked values are copied to the host."""
-    if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu":
-        return _decode(_host(chunk)[idx], dtype)
-    import torch
-
-    picked = chunk.detach()[tuple(torch.as_tensor(i, device=chunk.device) for i in idx)]
-    return _decode(_host(picked), dtype)
-
-
-def _flat_host(chunk: Any) -> np.ndarray | None:
-    """A C-contiguous host array (or CPU tensor) as a flat view read by :func:`_host`; else None."""
-    if not isinstance(chunk, np.ndarray):
-        if chunk.device.type != "cpu" or not chunk.is_contiguous():
-            return None
-    elif not chunk.flags.c_contiguous:
-        return None
-    return _host(chunk).reshape(-1)
-
-
-def _take(chunk: Any, flat: np.ndarray, dtype: str) -> np.ndarray:
-    """Values at the (logical, C-order) flat positions ``flat`` of ``chunk``, as float64."""
-    dense = _flat_host(chunk)
-    if dense is not None:
-        return _decode(dense[flat], dtype)
-    return _gather(chunk, np.unravel_index(flat, tuple(int(d) for d in chunk.shape)), dtype)
-
-
-def _subsample(sample: Sample, m: int, seed: int = 0) -> np.ndarray:
-    """About ``m`` values at uniformly chosen distinct positions of the sample (seeded): ``m``
-    positions drawn with replacement, repeats dropped (a uniform subset given its size)."""
-    rng = np.random.default_rng(seed)
-    per = math.prod(sample.shape)
-    picks = np.sort(rng.integers(0, per * sample.draws, size=m))
-    picks = picks[np.concatenate(([True], picks[1:] != picks[:-1]))]
-    return np.concatenate([_take(c, picks[(picks >= i * per) & (picks < (i + 1) * per)] - i * per, sample.dtype)
-                           for i, c in enumerate(sample.chunks)])
-
-
 @dataclass(frozen=True)
 class _Values:
     """What the ties and bound-atom checks read: distinct values with counts, and ``m``."""
@@ -303,15 +221,6 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
 
 
 # ---- the checks ----------------------------------------------------------------------------
-
-
-def _binom_sf(k: int, m: int, p: float) -> float:
-    """``P(Binomial(m, p) ≥ k)`` (``scipy.special.bdtrc``: the regularized incomplete beta)."""
-    if k <= 0:
-        return 1.0
-    if k > m:
-        return 0.0
-    return float(special.bdtrc(k - 1, m, min(max(p, 0.0), 1.0)))
 
 
 def _grids_of(vals: _Values, dtype: str) -> tuple[str, ...]:
@@ -363,140 +272,6 @@ def check_bound_atoms(vals: _Values, model: CellModel, dtype: str) -> CheckResul
     p = _binom_sf(count, vals.m, prob)
     detail = f"{', '.join(where)} (null ≤ {vals.m * prob:.3g} in all) in {vals.note}"
     return CheckResult("bound atoms", float(count), p, detail)
-
-
-@dataclass(frozen=True)
-class _Test:
-    what: str
-    pvalue: float
-    detail: str
-
-
-def _shard_tests(a: Any, dtype: str, axis: int, k: int, model: CellModel,
-                 rng: np.random.Generator) -> list[_Test]:
-    shape = tuple(int(d) for d in a.shape)
-    size = shape[axis] // k
-    per = math.prod(shape) // k
-    m = min(per, BLOCK_CAP)
-    # positions inside shard 0 (multi-index with axis coordinate < size), then shifted per shard
-    inner = shape[:axis] + (size,) + shape[axis + 1:]
-    pos = np.sort(rng.choice(per, size=m, replace=False, shuffle=False)) if m < per else np.arange(per)
-    idx = list(np.unravel_index(pos, inner))
-    flat = _flat_host(a)
-    if flat is not None:  # a dense host array: shard j is shard 0's flat positions + j·size·stride
-        base = np.ravel_multi_index(tuple(idx), shape)
-        step = size * math.prod(shape[axis + 1:])
-        v = _decode(flat[base[None, :] + step * np.arange(k)[:, None]], dtype)  # (k, m)
-    else:
-        blocks = []
-        for j in range(k):
-            shifted = idx.copy()
-            shifted[axis] = idx[axis] + j * size
-            blocks.append(_gather(a, tuple(shifted), dtype))
-        v = np.stack(blocks)  # (k, m)
-    if np.isfinite(v).all():
-        return _pair_tests(v, axis, k, model)
-    out: list[_Test] = []
-    for i, j in combinations(range(k), 2):  # non-finite values: each pair on its finite positions
-        ok = np.isfinite(v[i]) & np.isfinite(v[j])
-        out += _pair_tests(np.stack((v[i][ok], v[j][ok])), axis, k, model, (i, j))
-    return out
-
-
-def _pair_tests(v: np.ndarray, axis: int, k: int, model: CellModel,
-                names: tuple[int, int] | None = None) -> list[_Test]:
-    """Identity and correlation tests of every pair of rows of ``v`` (finite, aligned values).
-
-    All pairs at once: the equal counts from one comparison per pair, Pearson's ``r`` from the
-    centred rows (``einsum``: no BLAS thread pool competing with the summary workers).
-    """
-    rows, m = v.shape
-    spread = np.ptp(v, axis=1) > 0 if m else np.zeros(rows, dtype=bool)
-    centred = v - v.mean(axis=1, keepdims=True)
-    norms = np.sqrt(np.einsum("im,im->i", centred, centred))
-    gram = np.einsum("im,jm->ij", centred, centred)
-    pairs = list(combinations(range(rows), 2))
-    same = np.array([np.count_nonzero(v[i] == v[j]) for i, j in pairs], dtype=np.int64)
-    # P(Binomial(m, s2) ≥ same), as _binom_sf, for every pair at once
-    p_same = np.where(same <= 0, 1.0, special.bdtrc(np.maximum(same - 1, 0), m, min(max(model.s2, 0.0), 1.0)))
-    corr = [(i, j) for i, j in pairs if m >= MIN_CORRELATION and spread[i] and spread[j]]
-    r = np.clip([gram[i, j] / (norms[i] * norms[j]) for i, j in corr], -1.0, 1.0)
-    df = m - 2
-    t = r * np.sqrt(df / np.maximum(1e-300, 1.0 - r * r))
-    p_corr = dict(zip(corr, 2.0 * special.stdtr(df, -np.abs(t)) if corr else ()))
-    r_of = dict(zip(corr, r))
-    out: list[_Test] = []
-    for q, (i, j) in enumerate(pairs):
-        si, sj = names if names is not None else (i, j)
-        name = f"axis {axis}, {k}-way split, shards {si} and {sj}"
-        out.append(_Test(f"{name}: identity", float(p_same[q]), f"{name}: {same[q]:,} of {m:,} aligned values equal"))
-        if (i, j) in p_corr:
-            out.append(_Test(f"{name}: correlation", float(p_corr[(i, j)]),
-                             f"{name}: correlation {r_of[(i, j)]:+.3f} over {m:,} aligned values"))
-    return out
-
-
-def _repeated_slices(bits: np.ndarray, axis: int) -> int:
-    """How many slices along ``axis`` repeat an earlier one (bit patterns compared exactly).
-
-    Candidates are slices with equal sums of their bit patterns without the sign bit (an exact
-    integer hash; identical slices always share it); each group of candidates is compared
-    exactly. Slices equal but for the sign of a zero count as different (a little power lost).
-    """
-    rows = bits.shape[axis]
-    flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
-    mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
-    h: np.ndarray = np.asarray(np.sum(flat & mask, axis=1, dtype=np.uint64))
-    order = np.argsort(h, kind="stable")
-    repeats = 0
-    for group in np.split(order, np.flatnonzero(np.diff(h[order])) + 1):
-        if group.size > 1:
-            _, counts = np.unique(flat[group], axis=0, return_counts=True)
-            repeats += int(np.sum(counts - 1))
-    return repeats
-
-
-def _slice_tests(a: np.ndarray, model: CellModel) -> list[_Test]:
-    out: list[_Test] = []
-    names = {0: "rows", 1: "columns"}
-    bits = np.ascontiguousarray(a).view(_BITS[a.itemsize])
-    for axis, rows in enumerate(a.shape):
-        length = a.size // rows if rows else 0
-        if rows < 2 or length < 2:
-            continue
-        repeats = _repeated_slices(bits, axis)
-        what = names.get(axis, f"slices along axis {axis}")
-        if repeats:
-            bound = rows * (rows - 1) / 2.0 * math.exp(length * math.log(max(model.s2, 1e-300)))
-            out.append(_Test(f"repeated {what}", min(1.0, bound),
-                             f"{repeats} of {rows} {what} repeat an earlier one (length {length})"))
-        else:
-            out.append(_Test(f"repeated {what}", 1.0, f"no repeated {what}"))
-    return out
-
-
-def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
-    """Shards of 2/4/8-way splits along every axis (identity, correlation) and repeated slices."""
-    rng = np.random.default_rng(0)
-    tests: list[_Test] = []
-    skipped = ""
-    for chunk in sample.chunks:
-        shape = tuple(int(d) for d in chunk.shape)
-        for axis, size in enumerate(shape):
-            for k in SPLITS:
-                if size % k == 0 and size >= k:
-                    tests += _shard_tests(chunk, sample.dtype, axis, k, model, rng)
-        n = math.prod(shape)
-        if len(shape) >= 2 and n <= SLICES_CAP:
-            tests += _slice_tests(_host(chunk), model)
-        elif len(shape) >= 2:
-            skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
-    if not tests:
-        return None
-    worst = min(tests, key=lambda t: t.pvalue)
-    p = min(1.0, len(tests) * worst.pvalue)
-    detail = f"{len(tests)} shard/slice tests (Bonferroni), smallest p: {worst.detail}{skipped}"
-    return CheckResult("blocks", float(len(tests)), p, detail)
 
 
 def structure_checks(sample: Sample, dist: Distribution, summary: Summary) -> tuple[CheckResult, ...]:
