@@ -67,10 +67,10 @@ class RuleUsage:
         return not self.unmatched and not self.shadowed
 
     def lines(self) -> list[str]:
-        out = [f"rule {r} matches no tensor (a typo, or a tensor that is tied or a buffer?)" for r in self.unmatched]
-        out += [f"rule {r} is shadowed: each of the {n} tensor(s) it matches is decided first by {w}"
-                for r, w, n in self.shadowed]
-        return out
+        """One warning per unmatched or shadowed rule (rendered by :mod:`verifier.report.audit`)."""
+        from ..report.audit import rule_warnings
+
+        return rule_warnings(self)
 
     def summary(self) -> str:
         return "; ".join(self.lines())

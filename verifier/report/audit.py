@@ -207,3 +207,12 @@ def write_audit_reports(report: Any, out_dir: str | Path, formats: Sequence[str]
 
         paths += list(write_reports(verdicts, out, command=command, plots=plots, **report_options(report)))
     return paths
+
+
+def rule_warnings(usage: Any) -> list[str]:
+    """The warnings of a :class:`~verifier.auditing.report.RuleUsage`: rules that matched nothing,
+    rules shadowed by an earlier one."""
+    out = [f"rule {r} matches no tensor (a typo, or a tensor that is tied or a buffer?)" for r in usage.unmatched]
+    out += [f"rule {r} is shadowed: each of the {n} tensor(s) it matches is decided first by {w}"
+            for r, w, n in usage.shadowed]
+    return out
