@@ -1,6 +1,6 @@
 """DTensors through torch.distributed: 2 and 4 gloo processes on CPU.
 
-Every rank gets the verdict of checking the gathered tensor (even and uneven shards,
+Every rank gets the verdict of checking the gathered tensor, structure checks included (even and uneven shards,
 Replicate placements, 'exact' and 'pit' modes, FSDP2 ``fully_shard`` parameters through
 ``audit``); a repeated-shard tensor (the same seed on every rank) fails; only rank 0 writes.
 """
@@ -36,17 +36,12 @@ def _digest(a) -> str | None:
     return None if a is None else hashlib.sha256(np.ascontiguousarray(a, dtype=np.float64).tobytes()).hexdigest()
 
 
-#: Checks that read the values themselves (verifier.stats.structure): not part of a distributed verdict,
-#: whose ranks never hold the whole tensor.
-STRUCTURE = ("ties", "bound atoms", "blocks")
-
-
 def _summary_of(v) -> dict:
     s = v.summary
     return {
         "passed": bool(v.passed),
-        "failed": sorted(c.name for c in v.failed if c.name not in STRUCTURE),
-        "checks": {c.name: [float(c.statistic), float(c.pvalue)] for c in v.checks if c.name not in STRUCTURE},
+        "failed": sorted(c.name for c in v.failed),
+        "checks": {c.name: [float(c.statistic), float(c.pvalue)] for c in v.checks},
         "n": int(s.n), "n_total": int(s.n_total), "mode": s.mode, "min": float(s.min), "max": float(s.max),
         "m2": float(s.moments.m2), "mean": float(s.moments.mean),
         "hist": _digest(s.counts), "sorted": _digest(s.sorted_values),
@@ -85,6 +80,11 @@ def _worker(rank: int, world: int, port: int, out: str, root: str) -> None:
         full = torch.randn(128, 64, generator=torch.Generator().manual_seed(8)) * 0.05
         res["replicate"] = {"dist": _summary_of(verifier.check(distribute_tensor(full, mesh, [Replicate()]), SPEC)),
                             "ref": _summary_of(verifier.check(full, SPEC))}
+        import verifier.stats.structure as structure
+
+        cap, structure.SLICES_CAP = structure.SLICES_CAP, 1000  # a tensor above the gathering cap
+        res["over_cap"] = sorted(c.name for c in verifier.check(distribute_tensor(full, mesh, [Shard(0)]), SPEC).checks)
+        structure.SLICES_CAP = cap
         same = torch.randn(64, 96, generator=torch.Generator().manual_seed(9)) * 0.05  # same seed on every rank
         res["repeated"] = _summary_of(verifier.check(DTensor.from_local(same, mesh, [Shard(0)]), SPEC))
         own = torch.randn(64, 96, generator=torch.Generator().manual_seed(100 + rank)) * 0.05
@@ -99,10 +99,10 @@ def _worker(rank: int, world: int, port: int, out: str, root: str) -> None:
         fully_shard(model, mesh=mesh)
         a, b = verifier.audit(model), verifier.audit(plain)
         res["audit"] = {"dist": [(r.name, r.status, r.verdict.passed if r.verdict else None,
-                                  [float(c.pvalue) for c in r.verdict.checks if c.name != "shards" and c.name not in STRUCTURE] if r.verdict else None)
+                                  [float(c.pvalue) for c in r.verdict.checks if c.name != "shards"] if r.verdict else None)
                                  for r in a.rows],
                         "ref": [(r.name, r.status, r.verdict.passed if r.verdict else None,
-                                 [float(c.pvalue) for c in r.verdict.checks if c.name not in STRUCTURE] if r.verdict else None)
+                                 [float(c.pvalue) for c in r.verdict.checks] if r.verdict else None)
                                 for r in b.rows],
                         "sharded": [type(p).__name__ for p in model.parameters()]}
         res["written"] = [p.name for p in a.write(Path(out) / "reports", formats=("json",))]
@@ -125,6 +125,7 @@ def _assert_same_verdict(d: dict, ref: dict) -> None:
                                                                      ref["min"], ref["max"])
     assert d["hist"] == ref["hist"] and d["sorted"] == ref["sorted"]  # histograms / sorted values exactly
     assert d["m2"] == pytest.approx(ref["m2"], rel=1e-12)
+    assert {"ties", "blocks"} <= set(ref["checks"])  # the structure checks: the gathered tensor's, check for check
     for name, (stat, p) in ref["checks"].items():
         assert d["checks"][name] == pytest.approx([stat, p], rel=1e-9, abs=1e-12), name
     assert d["checks"]["shards"] == [0.0, 1.0]
@@ -139,6 +140,7 @@ def test_distributed_verdict_equals_gathered_verdict(world: int, tmp_path: Path)
             _assert_same_verdict(res[case]["dist"], res[case]["ref"])
         assert res["pit_uneven"]["dist"]["mode"] == "pit" and res["even"]["dist"]["mode"] == "exact"
         assert not res["even_wide"]["dist"]["passed"]  # a 4 % scale error is seen, as on the gathered tensor
+        assert "shards" in res["over_cap"] and not {"ties", "blocks"} & set(res["over_cap"])
         rep = res["repeated"]
         assert not rep["passed"] and "shards" in rep["failed"]
         assert rep["checks"]["shards"][0] == world - 1

@@ -15,6 +15,12 @@ The flow is the single-tensor one (:func:`verifier.check`, :func:`verifier.audit
   bit-identical summary, hence the same verdict. Histograms and counts equal those of the
   gathered tensor exactly; moments agree to float64 rounding (they are merged in another
   order).
+* **Structure checks** (ties, bound atoms, blocks: :mod:`verifier.stats.structure`) read
+  values at positions of the whole tensor. Up to :data:`~verifier.stats.blocks.SLICES_CAP`
+  values (4 M) every rank gathers the tensor (``DTensor.full_tensor()``, a collective, at most
+  32 MB) and runs them on it: the verdict is then the gathered tensor's, check for check. Above
+  that they are not run on a distributed tensor; the ``shards`` check
+  below still catches shards seeded alike.
 * **Repeated shards.** The same seed on every rank (a classic tensor-parallel bug) makes
   the shards copies of each other. Each rank sends a fingerprint of its shard: its first
   :data:`PREFIX` values. Under a continuous null two independent shards cannot share a
@@ -28,7 +34,7 @@ Only rank 0 should write reports: :func:`is_writer`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,6 +60,7 @@ class ShardInfo:
     world: int
     replica: bool  # this rank's shard repeats another rank's (Replicate placement): not counted
     placements: str
+    dtensor: Any = field(default=None, compare=False, repr=False)  # the DTensor (gathered for structure checks)
 
 
 def is_dtensor(obj: Any) -> bool:
@@ -107,7 +114,7 @@ def from_dtensor(t: Any, *, dtype: str | None = None) -> Sample:
     import torch.distributed as dist
 
     info = ShardInfo(_group_of(mesh), dist.get_rank(), dist.get_world_size(), replica,
-                     ", ".join(str(p) for p in t.placements))
+                     ", ".join(str(p) for p in t.placements), t)
     return replace(base, shape=tuple(int(d) for d in t.shape), source=f"DTensor [{info.placements}] "
                    f"(rank {info.rank} of {info.world})", shard=info)
 

@@ -62,7 +62,7 @@ costs ``s_2``); repeated slices only up to :data:`SLICES_CAP` values.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -277,14 +277,19 @@ def check_bound_atoms(vals: _Values, model: CellModel, dtype: str) -> CheckResul
 def structure_checks(sample: Sample, dist: Distribution, summary: Summary) -> tuple[CheckResult, ...]:
     """The structure checks of a sample against a continuous null, undecided (``passed=None``).
 
-    Empty when there are fewer than 2 finite values or the law has no density (a point mass), and for
-    a shard of a torch.distributed tensor: these checks read the values, which no rank holds whole
-    (the distributed verdict has its own ``shards`` check for shards that repeat each other).
+    Empty when there are fewer than 2 finite values or the law has no density (a point mass). A
+    shard of a torch.distributed tensor of at most :data:`SLICES_CAP` values is gathered on every
+    rank first (a collective: every rank runs the same checks in the same order), so the checks
+    are the gathered tensor's; a larger one is not checked here (its ``shards`` check remains).
     """
     if summary.n < 2 or not math.isfinite(dist.std) or dist.std <= 0:
         return ()
-    if getattr(sample, "shard", None) is not None:
-        return ()
+    shard = getattr(sample, "shard", None)
+    if shard is not None:
+        if shard.dtensor is None or math.prod(sample.shape) > SLICES_CAP:
+            return ()
+        whole = shard.dtensor.full_tensor().detach()
+        sample = replace(sample, chunks=(whole,), shard=None)
     vals = _distinct(sample, summary)
     if vals.m < 2:
         return ()
