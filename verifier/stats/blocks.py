@@ -96,12 +96,15 @@ def _pair_tests(v: np.ndarray, axis: int, k: int, model: CellModel,
     centred = v - v.mean(axis=1, keepdims=True)
     norms = np.sqrt(np.einsum("im,im->i", centred, centred))
     gram = np.einsum("im,jm->ij", centred, centred)
-    pairs = list(combinations(range(rows), 2))
-    same = np.array([np.count_nonzero(v[i] == v[j]) for i, j in pairs], dtype=np.int64)
+    a, b = np.triu_indices(rows, 1)  # the pairs, in the order of itertools.combinations
+    pairs = list(zip(a.tolist(), b.tolist()))
+    same = np.count_nonzero(v[a] == v[b], axis=1)
     # P(Binomial(m, s2) ≥ same), as _binom_sf, for every pair at once
     p_same = np.where(same <= 0, 1.0, special.bdtrc(np.maximum(same - 1, 0), m, min(max(model.s2, 0.0), 1.0)))
-    corr = [(i, j) for i, j in pairs if m >= MIN_CORRELATION and spread[i] and spread[j]]
-    r = np.clip(np.array([gram[i, j] / (norms[i] * norms[j]) for i, j in corr]), -1.0, 1.0)
+    keep = spread[a] & spread[b] & (m >= MIN_CORRELATION)
+    corr = [pq for pq, k_ in zip(pairs, keep.tolist()) if k_]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.clip(gram[a, b][keep] / (norms[a] * norms[b])[keep], -1.0, 1.0)
     df = m - 2
     t = r * np.sqrt(df / np.maximum(1e-300, 1.0 - r * r))
     p_corr = 2.0 * special.stdtr(df, -np.abs(t)) if corr else np.zeros(0)
