@@ -23,7 +23,7 @@ from scipy import stats as sst
 
 import verifier
 from verifier.sources.sample import Sample
-from verifier.stats.summary import summarize
+from verifier.stats.summary import EXACT_MAX, summarize
 from verifier.theory.distributions import Distribution
 from verifier.verdict import SampleInfo, decide, verify
 
@@ -158,9 +158,9 @@ def test_float16_subnormal_scale_and_large_std(std: float) -> None:
     assert fails / reps <= sst.binom.isf(0.0005, reps, alpha) / reps
 
 
-@pytest.mark.parametrize("n", [1_000, 2**20, 2**20 + 1, 3_000_000])
+@pytest.mark.parametrize("n", [1_000, EXACT_MAX, EXACT_MAX + 1, 2**20 + 1, 3_000_000])
 def test_large_n_false_alarm_rate(n: int) -> None:
-    """A few verdicts at the exact/streamed boundary (2²⁰ exact, 2²⁰+1 streamed) and beyond:
+    """A few verdicts at the exact/streamed boundary (EXACT_MAX exact, EXACT_MAX + 1 streamed) and beyond:
     the false-alarm count stays within the binomial limit (few reps: a coarse check)."""
     reps = 200 if n <= 1_000 else 16
     alpha = 0.05

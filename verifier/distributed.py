@@ -10,7 +10,7 @@ The flow is the single-tensor one (:func:`verifier.check`, :func:`verifier.audit
   dimension) contributes no values, so every value of the global tensor is counted once.
 * :func:`merge_across_ranks` (called by :func:`verifier.stats.summary.summarize`) gathers
   the small per-rank parts (counts, moments, min/max, and in 'exact' mode the sorted values:
-  at most 2²⁰ in all) with ``all_gather_object`` and sums the histograms with
+  at most ``EXACT_MAX`` in all) with ``all_gather_object`` and sums the histograms with
   ``all_reduce``; every rank merges the same list in rank order, so every rank gets the
   bit-identical summary, hence the same verdict. Histograms and counts equal those of the
   gathered tensor exactly; moments agree to float64 rounding (they are merged in another

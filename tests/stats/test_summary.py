@@ -128,7 +128,7 @@ def _on_grid(n: int, grid: str, seed: int = 0) -> np.ndarray:
 def test_streamed_float32_on_a_16_bit_grid_is_summarised_on_it(grid: str) -> None:
     from verifier.stats.grid import grid_bits
 
-    x = _on_grid((1 << 20) + 1, grid)  # one past the exact summary: streamed
+    x = _on_grid((1 << 20) + 1, grid)  # streamed (above EXACT_MAX)
     s = summarize(_sample(x, dtype="float32"), Normal(0.0, 1.0))
     assert (s.mode, s.dtype, s.stored_as, s.n_total) == ("grid", grid, "float32", x.size)
     assert np.array_equal(s.counts, np.bincount(grid_bits(x, grid), minlength=65536))

@@ -191,6 +191,22 @@ def _at_bound(values: Any, dist: Distribution, *, total: int | None = None) -> s
             "an artefact of the sampler, not a wrong scale")
 
 
+def _at_bound_streamed(verdict: Verdict, s: Any) -> str | None:
+    """:func:`_at_bound` for a streamed summary: the ``bound atoms`` check counted the values at the
+    bounds; the summary's min or max says at which one (both at a bound: not split, ``None``)."""
+    atoms = verdict.check("bound atoms")
+    law = _law(verdict)
+    count = int(atoms.statistic) if atoms is not None else 0
+    if not 0 < count <= BOUND_ISOLATED or s.dtype not in ("float32", "float64"):
+        return None
+    dtype = np.dtype(s.dtype)
+    ends = [e for e, b in ((s.min, law.support[0]), (s.max, law.support[1]))
+            if math.isfinite(b) and np.asarray(e, dtype=dtype) == np.asarray(b, dtype=dtype)]
+    if len(ends) != 1:
+        return None
+    return _at_bound(np.full(count, ends[0], dtype=dtype), law, total=s.n)
+
+
 def diagnose(verdict: Verdict) -> Diagnosis | None:
     """Explain a failed verdict by the usual bugs; ``None`` for a verdict that passed.
 
@@ -228,6 +244,8 @@ def diagnose(verdict: Verdict) -> Diagnosis | None:
         x = s.sorted_values  # the exact path keeps the values: the ends are enough
         at_bound = _at_bound(np.concatenate([x[:BOUND_ISOLATED + 1], x[-BOUND_ISOLATED - 1:]])
                              if x.size > 2 * BOUND_ISOLATED + 2 else x, _law(verdict), total=s.n)
+    elif s is not None and verdict.check("bound atoms") is not None:
+        at_bound = _at_bound_streamed(verdict, s)
     return Diagnosis(r, ci, tuple(causes), shape, kurt, expected_kurt, other, at_bound=at_bound)
 
 

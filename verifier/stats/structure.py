@@ -50,8 +50,9 @@ The checks
 
 Memory and the power it costs
 -----------------------------
-16-bit samples use the summary's bit histogram (exact, any size); float32/float64 samples up to
-``2^20`` values use the summary's sorted values. Larger samples are subsampled: ties on
+16-bit samples use the summary's bit histogram (exact, any size); float32/float64 samples use the
+summary's sorted values (exact mode) or, up to :data:`TIES_CAP` values, all their values read
+again. Larger samples are subsampled: ties on
 :data:`TIES_CAP` uniformly chosen positions (a random subset of iid values is iid, so the null
 is exact), where a value repeated ``r`` times keeps each pair with probability ``q² = (m/n)²``
 (four identical blocks of ``n`` values: ``C ≈ 1.5·m·q``); blocks on :data:`BLOCK_CAP` aligned
@@ -71,7 +72,7 @@ import numpy as np
 from .blocks import BLOCK_CAP, SLICES_CAP, check_blocks
 from .checks import CheckResult
 from .grid import grid_values
-from .reading import _binom_sf, _subsample
+from .reading import _binom_sf, _decode, _host, _subsample
 
 if TYPE_CHECKING:
     from ..sources.sample import Sample
@@ -209,6 +210,10 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
     if summary.mode == "exact":
         assert summary.sorted_values is not None
         x = summary.sorted_values
+        note = f"all {x.size:,} values"
+    elif summary.n_total <= TIES_CAP:  # every value, as an exact summary would
+        x = np.concatenate([_decode(np.asarray(_host(c)).reshape(-1), sample.dtype) for c in sample.chunks])
+        x = np.sort(x[np.isfinite(x)])
         note = f"all {x.size:,} values"
     else:
         x = _subsample(sample, min(TIES_CAP, sample.n))
