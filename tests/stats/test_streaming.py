@@ -228,3 +228,21 @@ def test_narrow_counts_that_wrap_are_detected_and_recounted() -> None:
     b = summarize(_sample(x), dist, exact_max=0, backend="numpy")
     assert a.counts.sum() == 100_000
     assert np.array_equal(a.counts, b.counts)
+
+
+def test_torch_path_moments_do_not_depend_on_thread_assignment() -> None:
+    """Regression (found at the end of wave 2: a 1024×1024 float64 orthogonal_ case, once streamed,
+    changed its report's last digits from run to run): the torch kernels' workers took chunks in
+    whatever order they came and merged their moments in that order. Moments are now kept per chunk
+    and merged in chunk order: every run gives the same bytes (whichever worker took which chunk)."""
+    torch = pytest.importorskip("torch")
+    from verifier.stats.kernels import summarize_torch
+
+    x = torch.randn(40 * 4096 + 17, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 0.02 + 0.3
+    dist = Normal(0.0, 0.02)
+    bins = pit_bins(x.numel())
+    first = summarize_torch((x,), "float64", "pit", dist, bins, chunk=4096, workers=2)
+    for _ in range(5):
+        again = summarize_torch((x,), "float64", "pit", dist, bins, chunk=4096, workers=2)
+        assert again.moments == first.moments
+        assert np.array_equal(again.counts, first.counts)

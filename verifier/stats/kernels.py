@@ -200,7 +200,6 @@ class _FloatAccumulator:
 
     def __init__(self, torch: Any, dtype: str, mode: str, dist: Distribution | None, bins: int,
                  device: Any, narrow: bool = True) -> None:
-        from .summary import Moments
 
         self.torch = torch
         self.dtype = dtype
@@ -212,7 +211,8 @@ class _FloatAccumulator:
         self.n_below = self.n_above = 0
         self.lo = math.inf
         self.hi = -math.inf
-        self.moments = Moments()
+        self.parts: dict[int, Any] = {}  # chunk index → its moments, merged in index order (_combine)
+        self._index = 0
         self.kept: list[Any] = []  # exact mode: finite values per chunk
         self.bufs: _Buffers | None = None
         self.counts = None
@@ -255,10 +255,17 @@ class _FloatAccumulator:
         self.n_neg += int(torch.isneginf(x).sum())
         return x[torch.isfinite(x)]
 
-    def feed(self, x: Any) -> None:
+    def feed(self, item: Any) -> None:
+        """Add one chunk: ``(index, x)`` (moments kept per chunk index, so the merge order, hence the
+        float64 rounding of the result, does not depend on which thread took which chunk) or ``x``."""
         torch = self.torch
         from .summary import Moments
 
+        if isinstance(item, tuple):
+            index, x = item
+        else:
+            index, x = self._index, item
+            self._index += 1
         k = int(x.shape[0])
         if k == 0:
             return
@@ -317,7 +324,7 @@ class _FloatAccumulator:
             s1, s2 = float(b.sum()), float(torch.dot(b, b))
             torch.mul(b, b, out=q)
             s3, s4, c = float(torch.dot(q, b)), float(torch.dot(q, q)), cm
-        self.moments = self.moments.merge(_central_from_power(k, c, s1, s2, s3, s4, Moments))
+        self.parts[index] = _central_from_power(k, c, s1, s2, s3, s4, Moments)
 
     def _pit(self, x: Any, b: Any, k: int, lo: float, hi: float) -> None:
         """Add the chunk to the PIT histogram; ``b`` holds ``x - shift`` in float64."""
@@ -417,8 +424,9 @@ def _combine(accs: list[_FloatAccumulator]) -> Summary:
 
     a0 = accs[0]
     moments = Moments()
-    for a in accs:
-        moments = moments.merge(a.moments)
+    parts = {i: part for a in accs for i, part in a.parts.items()}
+    for i in sorted(parts):  # chunk order, whichever thread summarised a chunk: reproducible reports
+        moments = moments.merge(parts[i])
     lo = min(a.lo for a in accs)
     hi = max(a.hi for a in accs)
     if moments.n == 0:
@@ -566,12 +574,12 @@ def summarize_torch(chunks: Iterable[Any], dtype: str, mode: str, dist: Distribu
         return _grid_summary(counts, dtype)
     accs = [_FloatAccumulator(torch, dtype, mode, dist, bins, device) for _ in range(nw)]
     try:
-        _feed_parallel(all_items(), accs)
+        _feed_parallel(enumerate(all_items()), accs)
         return _combine(accs)
     except _CountsWrapped:
         # values concentrated in a few PIT bins (ties, a far wrong scale): count again, wide
         items = iter_torch_chunks(chunks, dtype, chunk)
         first = next(items, None)
         accs = [_FloatAccumulator(torch, dtype, mode, dist, bins, device, narrow=False) for _ in range(nw)]
-        _feed_parallel(all_items(), accs)
+        _feed_parallel(enumerate(all_items()), accs)
         return _combine(accs)
