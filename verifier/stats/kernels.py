@@ -212,7 +212,6 @@ class _FloatAccumulator:
         self.lo = math.inf
         self.hi = -math.inf
         self.parts: dict[int, Any] = {}  # chunk index → its moments, merged in index order (_combine)
-        self._index = 0
         self.kept: list[Any] = []  # exact mode: finite values per chunk
         self.bufs: _Buffers | None = None
         self.counts = None
@@ -255,17 +254,13 @@ class _FloatAccumulator:
         self.n_neg += int(torch.isneginf(x).sum())
         return x[torch.isfinite(x)]
 
-    def feed(self, item: Any) -> None:
-        """Add one chunk: ``(index, x)`` (moments kept per chunk index, so the merge order, hence the
-        float64 rounding of the result, does not depend on which thread took which chunk) or ``x``."""
+    def feed(self, item: tuple[int, Any]) -> None:
+        """Add chunk ``(index, x)``: its moments are kept per chunk index, so the merge order, hence
+        the float64 rounding of the result, does not depend on which thread took which chunk."""
         torch = self.torch
         from .summary import Moments
 
-        if isinstance(item, tuple):
-            index, x = item
-        else:
-            index, x = self._index, item
-            self._index += 1
+        index, x = item
         k = int(x.shape[0])
         if k == 0:
             return
