@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations
+from functools import lru_cache
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +53,9 @@ def _one(pvalue: float, detail: str) -> _Tests:
     return _Tests(np.array([pvalue]), lambda _i: detail)
 
 
-def _shard_tests(a: Any, dtype: str, axis: int, k: int, model: CellModel,
-                 rng: np.random.Generator) -> list[_Tests]:
+def _shard_values(a: Any, dtype: str, axis: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``(k, m)`` float64 values of the ``k`` shards of a ``k``-way split along ``axis``, at the same
+    ``m = min(shard size, BLOCK_CAP)`` aligned positions of each shard (seeded)."""
     shape = tuple(int(d) for d in a.shape)
     size = shape[axis] // k
     per = math.prod(shape) // k
@@ -67,57 +68,91 @@ def _shard_tests(a: Any, dtype: str, axis: int, k: int, model: CellModel,
     if flat is not None:  # a dense host array: shard j is shard 0's flat positions + j·size·stride
         base = np.ravel_multi_index(tuple(idx), shape)
         step = size * math.prod(shape[axis + 1:])
-        v = _decode(flat[base[None, :] + step * np.arange(k)[:, None]], dtype)  # (k, m)
-    else:
-        blocks = []
-        for j in range(k):
-            shifted = idx.copy()
-            shifted[axis] = idx[axis] + j * size
-            blocks.append(_gather(a, tuple(shifted), dtype))
-        v = np.stack(blocks)  # (k, m)
-    if np.isfinite(v).all():
-        return [_pair_tests(v, axis, k, model)]
-    out: list[_Tests] = []
-    for i, j in combinations(range(k), 2):  # non-finite values: each pair on its finite positions
-        ok = np.isfinite(v[i]) & np.isfinite(v[j])
-        out.append(_pair_tests(np.stack((v[i][ok], v[j][ok])), axis, k, model, (i, j)))
-    return out
+        return _decode(flat[base[None, :] + step * np.arange(k)[:, None]], dtype)
+    blocks = []
+    for j in range(k):
+        shifted = idx.copy()
+        shifted[axis] = idx[axis] + j * size
+        blocks.append(_gather(a, tuple(shifted), dtype))
+    return np.stack(blocks)
 
 
-def _pair_tests(v: np.ndarray, axis: int, k: int, model: CellModel,
-                names: tuple[int, int] | None = None) -> _Tests:
-    """Identity and correlation tests of every pair of rows of ``v`` (finite, aligned values).
+@lru_cache(maxsize=None)
+def _pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``(i, j)``, ``i < j < k``, in the order of ``itertools.combinations``."""
+    return np.triu_indices(k, 1)
 
-    All pairs at once: the equal counts from one comparison per pair, Pearson's ``r`` from the
-    centred rows (``einsum``: no BLAS thread pool competing with the summary workers).
+
+def _pair_statistics(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair of rows of ``v``, on the positions where both are finite: ``(m', equal count, r, r defined)``.
+
+    ``r`` is Pearson's correlation of the rows centred on their means (one ``einsum`` Gram matrix
+    for all pairs: no BLAS thread pool competing with the summary workers); it is defined when
+    both rows vary and ``m' ≥ MIN_CORRELATION``.
     """
+    a, b = _pairs(v.shape[0])
+    if not np.isfinite(v).all():  # each pair on its own finite positions (rare: a row at a time)
+        cols = []
+        for i, j in zip(a.tolist(), b.tolist()):
+            ok = np.isfinite(v[i]) & np.isfinite(v[j])
+            cols.append([c[0] for c in _pair_statistics(np.stack((v[i][ok], v[j][ok])))])
+        m_, same_, r_, keep_ = (np.array(c) for c in zip(*cols))
+        return m_.astype(np.int64), same_.astype(np.int64), r_.astype(np.float64), keep_.astype(bool)
     rows, m = v.shape
-    spread = np.ptp(v, axis=1) > 0 if m else np.zeros(rows, dtype=bool)
-    centred = v - v.mean(axis=1, keepdims=True)
-    norms = np.sqrt(np.einsum("im,im->i", centred, centred))
+    spread = v.max(axis=1) > v.min(axis=1) if m else np.zeros(rows, dtype=bool)
+    centred = v - v.mean(axis=1, keepdims=True) if m else v
     gram = np.einsum("im,jm->ij", centred, centred)
-    a, b = np.triu_indices(rows, 1)  # the pairs, in the order of itertools.combinations
-    pairs = list(zip(a.tolist(), b.tolist()))
+    norms = np.sqrt(np.diagonal(gram))
     same = np.count_nonzero(v[a] == v[b], axis=1)
-    # P(Binomial(m, s2) ≥ same), as _binom_sf, for every pair at once
-    p_same = np.where(same <= 0, 1.0, special.bdtrc(np.maximum(same - 1, 0), m, min(max(model.s2, 0.0), 1.0)))
     keep = spread[a] & spread[b] & (m >= MIN_CORRELATION)
-    corr = [pq for pq, k_ in zip(pairs, keep.tolist()) if k_]
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.clip(gram[a, b][keep] / (norms[a] * norms[b])[keep], -1.0, 1.0)
-    df = m - 2
+        r = np.where(keep, np.clip(gram[a, b] / (norms[a] * norms[b]), -1.0, 1.0), 0.0)
+    return np.full(a.size, m, dtype=np.int64), same.astype(np.int64), r, keep
+
+
+def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> _Tests:
+    """Identity and correlation tests of every pair of shards of every split.
+
+    ``splits``: ``(axis, k, v)`` with ``v`` the ``(k, m)`` aligned values of a split's shards. Each
+    pair ``(i, j)`` is tested on the ``m'`` positions where both values are finite: the count of
+    equal values against ``Binomial(m', s_2)``, and, when both rows vary and
+    ``m' ≥ MIN_CORRELATION``, Pearson's ``r`` by ``t = r·√((m'−2)/(1−r²))`` on ``m' − 2`` degrees of
+    freedom. The p-values of all splits come from one call of each special function (a small
+    tensor's checks are dominated by per-call costs, not by arithmetic).
+    """
+    meta: list[tuple[int, int, int, int]] = []  # (axis, k, i, j) per pair
+    parts = []
+    for axis, k, v in splits:
+        a, b = _pairs(k)
+        meta += [(axis, k, i, j) for i, j in zip(a.tolist(), b.tolist())]
+        parts.append(_pair_statistics(v))
+    m, same, r, keep = (np.concatenate(c) for c in zip(*parts))
+    # P(Binomial(m', s2) ≥ same), as _binom_sf, for every pair at once
+    p_same = np.where(same <= 0, 1.0, special.bdtrc(np.maximum(same - 1, 0), m, min(max(model.s2, 0.0), 1.0)))
+    df = np.maximum(m - 2, 1)
     t = r * np.sqrt(df / np.maximum(1e-300, 1.0 - r * r))
-    p_corr = 2.0 * special.stdtr(df, -np.abs(t)) if corr else np.zeros(0)
+    p_corr = 2.0 * special.stdtr(df, -np.abs(t))
+    # each split's identity tests, then its correlation tests (the order of a Bonferroni family
+    # only decides which of equal smallest p-values is described)
+    order: list[tuple[int, int]] = []  # (0 identity | 1 correlation, pair)
+    first = 0
+    for _, k, _v in splits:
+        pairs = range(first, first + k * (k - 1) // 2)
+        order += [(0, q) for q in pairs] + [(1, q) for q in pairs if keep[q]]
+        first = pairs.stop
+    kinds = np.array([kind for kind, _ in order], dtype=bool)
+    idx = np.array([q for _, q in order], dtype=np.int64)
+    pvalues = np.where(kinds, p_corr[idx], p_same[idx]).astype(np.float64)
 
-    def describe(q: int) -> str:
-        i, j = pairs[q] if q < len(pairs) else corr[q - len(pairs)]
-        si, sj = names if names is not None else (i, j)
-        name = f"axis {axis}, {k}-way split, shards {si} and {sj}"
-        if q < len(pairs):
-            return f"{name}: {same[q]:,} of {m:,} aligned values equal"
-        return f"{name}: correlation {r[q - len(pairs)]:+.3f} over {m:,} aligned values"
+    def describe(c: int) -> str:
+        kind, q = order[c]
+        axis, k, i, j = meta[q]
+        name = f"axis {axis}, {k}-way split, shards {i} and {j}"
+        if kind == 0:
+            return f"{name}: {same[q]:,} of {m[q]:,} aligned values equal"
+        return f"{name}: correlation {r[q]:+.3f} over {m[q]:,} aligned values"
 
-    return _Tests(np.concatenate((p_same, p_corr)).astype(np.float64), describe)
+    return _Tests(pvalues, describe)
 
 
 def _repeated_slices(bits: np.ndarray, axis: int) -> int:
@@ -163,17 +198,22 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
     rng = np.random.default_rng(0)
     tests: list[_Tests] = []
     skipped = ""
+    splits: list[tuple[int, int, np.ndarray]] = []
     for chunk in sample.chunks:
         shape = tuple(int(d) for d in chunk.shape)
+        if math.prod(shape) == 0:
+            continue
         for axis, size in enumerate(shape):
             for k in SPLITS:
                 if size % k == 0 and size >= k:
-                    tests += _shard_tests(chunk, sample.dtype, axis, k, model, rng)
+                    splits.append((axis, k, _shard_values(chunk, sample.dtype, axis, k, rng)))
         n = math.prod(shape)
         if len(shape) >= 2 and n <= SLICES_CAP:
             tests += _slice_tests(_host(chunk), model)
         elif len(shape) >= 2:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
+    if splits:
+        tests.insert(0, _pair_tests(splits, model))
     count = sum(int(t.pvalues.size) for t in tests)
     if not count:
         return None
