@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numpy as np
 import pytest
 from hypothesis import given
@@ -94,3 +95,14 @@ def test_grouped_on_a_grid_is_the_discrete_statistic() -> None:
     counts = np.array([2, 5, 3])
     upper = np.array([0.25, 0.75, 1.0])
     assert gof.ks_grouped(counts, upper).value == pytest.approx(max(abs(0.2 - 0.25), abs(0.7 - 0.75)))
+
+
+def test_ks_pvalue_is_scipys_kstwo() -> None:
+    """The direct ``kolmogn`` call gives ``scipy.stats.kstwo.sf`` exactly (small, medium, large n)."""
+    from scipy import stats as st
+
+    from verifier.stats.gof_laws import ks_pvalue
+
+    for n in (1, 2, 7, 30, 100, 1000, 10**5):
+        for d in (0.5 / n, 1.0 / math.sqrt(n), 2.0 / math.sqrt(n), 0.999):
+            assert ks_pvalue(d, n) == min(1.0, float(st.kstwo.sf(d, n))), (n, d)

@@ -9,6 +9,7 @@ scipy's ``kstwo`` (exact for small ``n``). Each function's docstring states its 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy import special as _special
@@ -111,12 +112,29 @@ def cvm_pvalue(w2: float, n: int) -> float:
     return float(min(1.0, max(_cvm_inf_sf_tail(2.0), 1.0 - cdf)))
 
 
+def _kstwo_sf() -> Any:
+    """scipy's ``kstwo`` survival function without the ``rv_continuous`` argument machinery
+    (``kolmogn``, which ``kstwo.sf`` calls: 42 µs against 84 µs a call at n = 1000); the public
+    ``kstwo.sf`` where a scipy release moved it."""
+    try:
+        from scipy.stats._ksstats import kolmogn
+
+        if abs(kolmogn(1000, 0.03, cdf=False) - _st.kstwo.sf(0.03, 1000)) < 1e-15:
+            return lambda d, n: kolmogn(n, d, cdf=False)
+    except (ImportError, TypeError, AttributeError):  # pragma: no cover - a scipy without it
+        pass
+    return lambda d, n: _st.kstwo.sf(d, n)  # pragma: no cover
+
+
+_KS_SF = _kstwo_sf()
+
+
 def ks_pvalue(d: float, n: int) -> float:
     """Two-sided KS p-value ``P(D_n >= d)`` under a continuous null (scipy's ``kstwo``:
     exact for small ``n``, accurate asymptotics for large ``n``)."""
     if d <= 0:
         return 1.0
-    return float(min(1.0, max(0.0, _st.kstwo.sf(d, n))))
+    return float(min(1.0, max(0.0, _KS_SF(d, n))))
 
 
 def _adinf_cdf(z: float) -> float:

@@ -482,51 +482,46 @@ def cpu_workers() -> int:
 
 
 def _feed_parallel(items: Iterator[Any], accs: list[Any]) -> None:
-    """Feed chunks to accumulators, one worker thread per accumulator.
+    """Feed chunks to accumulators: the calling thread and one thread per further accumulator
+    each pull the next chunk when they are free (whole chunks per worker: the load balances
+    itself, and at most one chunk per worker is in flight).
 
     torch's own intra-op parallelism is switched off meanwhile (and restored): one OpenMP
     barrier per elementwise op on a small chunk is fast on an idle machine but collapses
     (10x slower measured) when another process holds a core; independent workers that
-    each own whole chunks degrade gracefully. At most two chunks per worker are queued.
+    each own whole chunks degrade gracefully. No thread only hands out chunks: a feeding
+    thread took a core's share from the workers on a 2-core machine.
     """
-    import queue
-
     torch = torch_available()
     if len(accs) == 1:
         for x in items:
             accs[0].feed(x)
         return
-    q: queue.Queue[Any] = queue.Queue(maxsize=2 * len(accs))
+    lock = threading.Lock()  # a generator may not be advanced by two threads at once
     errors: list[BaseException] = []
-    stop = object()
 
     def run(acc: Any) -> None:
-        while True:
-            x = q.get()
-            if x is stop:
+        while not errors:
+            with lock:
+                x = next(items, _DONE)
+            if x is _DONE:
                 return
-            if not errors:
-                try:
-                    acc.feed(x)
-                except BaseException as exc:  # re-raised in the calling thread
-                    errors.append(exc)
+            try:
+                acc.feed(x)
+            except BaseException as exc:  # re-raised in the calling thread
+                errors.append(exc)
 
     with _THREADS_LOCK:
         prev = torch.get_num_threads() if torch is not None else 1
         if torch is not None:
             torch.set_num_threads(1)
         try:
-            threads = [threading.Thread(target=run, args=(a,), daemon=True) for a in accs]
+            threads = [threading.Thread(target=run, args=(a,), daemon=True) for a in accs[1:]]
             for t in threads:
                 t.start()
             try:
-                for x in items:
-                    if errors:
-                        break
-                    q.put(x)
+                run(accs[0])
             finally:
-                for _ in threads:
-                    q.put(stop)
                 for t in threads:
                     t.join()
         finally:
@@ -534,6 +529,9 @@ def _feed_parallel(items: Iterator[Any], accs: list[Any]) -> None:
                 torch.set_num_threads(prev)
     if errors:
         raise errors[0]
+
+
+_DONE = object()
 
 
 def summarize_torch(chunks: Iterable[Any], dtype: str, mode: str, dist: Distribution | None, bins: int,
