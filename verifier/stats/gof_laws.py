@@ -129,11 +129,29 @@ def _kstwo_sf() -> Any:
 _KS_SF = _kstwo_sf()
 
 
+KS_TAIL_N = 5000
+"""From this ``n`` on, the KS tail ``n·d² ≥ 2.2`` uses the Smirnov approximation directly."""
+
+
 def ks_pvalue(d: float, n: int) -> float:
-    """Two-sided KS p-value ``P(D_n >= d)`` under a continuous null (scipy's ``kstwo``:
-    exact for small ``n``, accurate asymptotics for large ``n``)."""
+    r"""Two-sided KS p-value ``P(D_n >= d)`` under a continuous null (scipy's ``kstwo``:
+    exact for small ``n``, accurate asymptotics for large ``n``).
+
+    In the tail ``n·d² ≥ 2.2`` scipy's ``kstwo`` takes ``2·P(D⁺_n ≥ d)`` (an upper bound:
+    Bonferroni over the two one-sided statistics) and computes ``P(D⁺_n ≥ d)`` by the
+    Birnbaum–Tingey sum, O(n) terms of ~0.75 µs: 6 ms at n = 10⁴, 0.75 s at n = 10⁶, paid by
+    every rejected tensor and by one correct tensor in 40. Above 10⁶ it switches to
+    :math:`P(D^+_n \ge d) \approx e^{-(6nd+1)^2/(18n)}`. This function uses that
+    approximation from ``n > KS_TAIL_N`` on. Compared with the exact sum over ``n`` from 2,000 to
+    2·10⁵ and ``n·d²`` from 2.2 to 120 (``tests/stats/test_gof.py``), it is never smaller (the
+    p-value stays conservative) and at most 2.5 % larger wherever ``p ≥ 10⁻¹⁵`` and ``n > 5000``.
+    """
     if d <= 0:
         return 1.0
+    if n > KS_TAIL_N and n * d * d >= 2.2:
+        if n * d * d >= 370.0:  # as kstwo: the tail underflows
+            return 0.0
+        return float(min(1.0, 2.0 * math.exp(-((6.0 * n * d + 1.0) ** 2) / (18.0 * n))))
     return float(min(1.0, max(0.0, _KS_SF(d, n))))
 
 
