@@ -107,7 +107,7 @@ def run_cliff() -> dict:
     from verifier.theory.parsing import as_spec
 
     spec = as_spec("normal(0, 1)")
-    sizes = [2**12, 2**14, EXACT_MAX, 2**16, 2**18, 2**20]
+    sizes = sorted({2**12, 2**14, EXACT_MAX, 2**15, 2**16, 2**18, 2**20})
     torch.manual_seed(0)
     xs = {n: torch.empty(n).normal_() for n in sizes + [EXACT_MAX + 8]}
 

@@ -33,12 +33,13 @@ if TYPE_CHECKING:
 __all__ = ["EXACT_MAX", "BLOCK", "GRID_PROBE", "TORCH_MIN", "Moments", "Summary", "summarize", "pit_bins", "iter_blocks",
            "flat_views", "streamed_grid"]
 
-EXACT_MAX = 1 << 15
+EXACT_MAX = 1 << 14
 """Largest float32/float64 sample kept (sorted) for exact KS, AD and CvM. Above it the streamed
-PIT histogram (``B = 100·√n`` bins: its certified bounds cost < 1 % of KS's resolution) is as
-fast or faster. Exact/streamed check time, same process, best of 7, two runs on 2 cores: 0.90–0.99
-at 2^13, 0.82–1.07 at 2^14, 0.91–0.95 at 2^15, 1.12–1.13 at 2^16, 1.18–1.22 at 2^17 and 2.16 at
-2^20 (where the switch was: the sort and the exact statistics over 2^20 values)."""
+PIT histogram (``B = 100·√n`` bins: its certified bounds cost < 1 % of KS's resolution) is
+faster. The whole verdict on the exact and on the streamed path at the same n
+(``benchmarks/speed.py``: one process, interleaved, best of 7, the same checks on both paths),
+exact/streamed, two runs on 2 cores: 0.80–0.85 at 2^12, 0.96–0.99 at 2^14, 1.19–1.20 at 2^15,
+1.22–1.29 at 2^16 and 1.70–1.74 at 2^20 (the sort and the exact statistics over every value)."""
 
 
 BLOCK = 1 << 20
