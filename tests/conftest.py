@@ -30,3 +30,14 @@ try:  # pragma: no cover - depends on the environment
     import matplotlib.backends.backend_agg  # noqa: F401
 except ImportError:
     pass
+try:  # pragma: no cover - numba is optional
+    import numpy as np  # noqa: E402
+
+    from verifier.stats import fused  # noqa: E402
+
+    if fused.available():
+        # numba imports its typing extensions at the first call of a kernel; dropped by a pytester
+        # run and imported again, they fail ("duplicate registration for PolynomialType")
+        fused.phi_fast(np.zeros(4))
+except ImportError:
+    pass
