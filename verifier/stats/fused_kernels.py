@@ -145,16 +145,20 @@ def phi(z: float, g: Any) -> float:
 
 @njit(nogil=True, fastmath=PIT_FASTMATH, inline="always")
 def bin_of(t: float, nb: int, band: float) -> np.int32:
-    """``floor(t)`` where that is the reference bin of every value within ``band`` of ``t``, else -1
-    (set aside). ``t`` in ``[0, nb)`` (callers clamp).
+    """``floor(t)`` clamped to ``[0, nb - 1]`` where that is the reference bin of every value
+    within ``band`` of ``t``, else -1 (set aside).
 
-    ``kd = floor(t)``, ``d = t - kd`` (exact). Sure when ``band < d < 1 - band``; at ``kd = 0``
-    the low side and at ``kd = nb - 1`` the high side are no edges (the reference clamps ``u`` to
-    ``[0, 1]`` and ``floor(B·u)`` to ``B - 1``), so values far in the tails are binned at once.
+    ``t`` is first clamped to ``[1/2, nb - 1/2]``: below 1/2 every value within ``band`` is in
+    bin 0, above ``nb - 1/2`` in bin ``nb - 1`` (the reference clamps ``u`` to ``[0, 1]`` and
+    ``floor(B·u)`` to ``B - 1``: ``t = 0`` and ``t = B`` are no edges), so values far in the
+    tails are binned at once. Then ``kd = floor(t)``, ``d = t - kd`` (exact), sure when
+    ``|d - 1/2| < 1/2 - band``, i.e. ``band < d < 1 - band``. NaN ``t`` (not passed) would
+    become 1/2.
     """
+    t = t if t > 0.5 else 0.5
+    t = t if t < nb - 0.5 else nb - 0.5
     kd = np.floor(t)
-    d = t - kd
-    sure = ((d > band) | (kd == 0.0)) & ((d < 1.0 - band) | (kd == nb - 1))
+    sure = abs((t - kd) - 0.5) < 0.5 - band
     return np.int32(kd) if sure else np.int32(-1)
 
 
@@ -181,7 +185,6 @@ def pit_block(xs: Any, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
     skips them)."""
     prefer_512_bit_vectors()
     band = p[8]
-    tmax = np.nextafter(np.float64(nb), 0.0)  # the largest t below nb: floor(t) ≤ nb - 1
     below = 0
     above = 0
     if kind == UNIFORM:
@@ -192,14 +195,12 @@ def pit_block(xs: Any, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
             above += np.int64(v > hi)
             v = v if v > lo else lo  # the reference clips u to [0, 1]
             v = v if v < hi else hi
-            t = (v - lo) * mul
-            kbuf[i] = bin_of(t if t < tmax else tmax, nb, band)
-    elif kind == NORMAL:  # Φ̃ in (0, 1): t in (0, B]; B itself only by rounding, clamped
+            kbuf[i] = bin_of((v - lo) * mul, nb, band)
+    elif kind == NORMAL:
         g = coefficients(tab)
         loc, inv, mul = p[0], p[1], p[2]
         for i in range(xs.shape[0]):
-            t = phi((np.float64(xs[i]) - loc) * inv, g) * mul
-            kbuf[i] = bin_of(t if t < tmax else tmax, nb, band)
+            kbuf[i] = bin_of(phi((np.float64(xs[i]) - loc) * inv, g) * mul, nb, band)
     else:  # truncated normal: t = (Φ̃(z) - Φ(α))·B/Z, z clamped to [α, β]
         g = coefficients(tab)
         loc, inv, mul, add, lo, hi, zlo, zhi = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
@@ -211,9 +212,8 @@ def pit_block(xs: Any, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
             z = z if z > zlo else zlo
             z = z if z < zhi else zhi
             t = phi(z, g) * mul + add
-            t = t if v < hi else tmax  # at or above the top: u = 1, last bin (reference)
-            t = t if t > 0.0 else 0.0
-            kbuf[i] = bin_of(t if t < tmax else tmax, nb, band)
+            t = t if v < hi else np.float64(nb)  # at or above the top: u = 1, last bin (reference)
+            kbuf[i] = bin_of(t, nb, band)
     return below, above
 
 
