@@ -46,13 +46,12 @@ def njit(**kw: Any) -> Any:
 
 
 # reassoc/contract only: the float64 sums may be reordered (vectorised) and multiply-adds
-# fused; no 'nnan'/'ninf' (non-finite values are detected) and no approximate division.
+# fused; no 'nnan'/'ninf' (non-finite values are detected) and no approximate division. Nothing
+# below relies on an exact sequence of roundings that reassociation could undo: every step that
+# must be exact (floor, t - floor(t), integer-valued kd + SHIFTER) is a single operation.
 FASTMATH = {"reassoc", "contract"}
-# the PIT loops: contract only. 'reassoc' would let LLVM fold (y + SHIFTER) - SHIFTER to y,
-# which the rounding in phi relies on not happening.
-PIT_FASTMATH = {"contract"}
 
-SHIFTER = 6755399441055744.0  # 1.5·2^52: y + SHIFTER rounds y to an integer kept in the low bits
+SHIFTER = 6755399441055744.0  # 1.5·2^52: an integer-valued k + SHIFTER holds k in its low bits
 SHIFTER_BITS = 0x4338000000000000
 LOG2E = 1.4426950408889634
 LN2 = 0.6931471805599453
@@ -96,14 +95,14 @@ def prefer_512_bit_vectors(typingctx):
     return types.none(), codegen
 
 
-@njit(nogil=True, fastmath=PIT_FASTMATH, inline="always")
+@njit(nogil=True, fastmath=FASTMATH, inline="always")
 def phi(z: float, g: Any) -> float:
     """Φ̃(z), branch-free (see :mod:`verifier.stats.fused`): ``Q̃ = exp(P₁₃(2a/7 - 1))``,
     ``a = min(|z|, 7)``; ``Q̃`` for ``z < 0``, else ``1 - Q̃``. In ``(0, 1)`` for every ``z``, NaN
     included (``Q̃ ≥ 2.7e-14``: an exponential).
 
     ``g``: the 14 coefficients of P₁₃ as a tuple (registers). ``exp(y) = 2^k·e^r``:
-    ``k = round(y/ln 2)`` through the SHIFTER rounding, ``r = y - k·ln 2`` (one fused multiply-add:
+    ``k = rint(y/ln 2)``, ``r = y - k·ln 2`` (one fused multiply-add:
     ``|k·(ln 2 - fl(ln 2))| ≤ 45·2.3e-17``), ``|r| ≤ ln2/2``; ``e^r`` by a degree-8 minimax
     polynomial (relative error 7.8e-13); ``2^k`` built from its bits (``y ≥ -31``: no underflow).
     Both polynomials by Estrin's scheme (shorter dependency chains than Horner's: faster here).
@@ -127,8 +126,7 @@ def phi(z: float, g: Any) -> float:
     y07 = y47 * x4 + y03
     y8d = ycd * x4 + y8b
     y = y8d * x8 + y07  # ≈ log Φ(-a), in [-27, -0.69]
-    kf = y * LOG2E + SHIFTER
-    kd = kf - SHIFTER  # round(y/ln 2), exactly
+    kd = np.rint(y * LOG2E)
     r = y - kd * LN2
     r2 = r * r
     r4 = r2 * r2
@@ -139,11 +137,13 @@ def phi(z: float, g: Any) -> float:
     e03 = e23 * r2 + e01
     e48 = (2.472704352366513e-05 * r4 + e67 * r2) + e45
     e = e48 * r4 + e03
-    q = e * bits_f64((f64_bits(kf) + (1023 - SHIFTER_BITS)) << 52)  # ·2^k: k + 1023 in the exponent
+    # ·2^k: k + 1023 in the exponent field (k read from the low bits of kd + SHIFTER: no
+    # float-to-int64 conversion, which AVX2 lacks)
+    q = e * bits_f64((f64_bits(kd + SHIFTER) + (1023 - SHIFTER_BITS)) << 52)
     return q if z < 0.0 else 1.0 - q
 
 
-@njit(nogil=True, fastmath=PIT_FASTMATH, inline="always")
+@njit(nogil=True, fastmath=FASTMATH, inline="always")
 def bin_of(t: float, nb: int, band: float) -> np.int32:
     """``floor(t)`` clamped to ``[0, nb - 1]`` where that is the reference bin of every value
     within ``band`` of ``t``, else -1 (set aside).
@@ -169,7 +169,7 @@ def coefficients(tab: Any) -> Any:
             tab[12], tab[13])
 
 
-@njit(nogil=True, fastmath=PIT_FASTMATH, boundscheck=False)
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
 def phi_values(z: Any, tab: Any, out: Any) -> None:
     """out[i] = Φ̃(z[i]) (for the tests of the error bound)."""
     prefer_512_bit_vectors()  # the same code as pit_block's (FMA contraction may differ with the width)
@@ -178,19 +178,27 @@ def phi_values(z: Any, tab: Any, out: Any) -> None:
         out[i] = phi(z[i], g)
 
 
-@njit(nogil=True, fastmath=PIT_FASTMATH, boundscheck=False)
-def pit_block(xs: Any, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
-    """kbuf[i] = the bin of xs[i] or -1 (set aside); returns (#below, #above) the support (0, 0 for
-    a normal null). One vectorised loop per kind (non-finite values give some bin: the caller
-    skips them)."""
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
+def pit_block(xs: Any, c: float, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
+    """One vectorised loop per kind over a block: kbuf[i] = the bin of xs[i] or -1 (set aside),
+    and the block's sums. Returns ``(Σd, Σd², Σd³, Σd⁴, #below, #above)``, ``d = x - c``
+    (below/above the support: 0 for a normal null). Non-finite values give some bin and make
+    ``Σd`` or ``Σd⁴`` non-finite: the caller then redoes the block value by value."""
     prefer_512_bit_vectors()
     band = p[8]
+    b1 = b2 = b3 = b4 = 0.0
     below = 0
     above = 0
     if kind == UNIFORM:
         lo, hi, mul = p[4], p[5], p[1] * nb
         for i in range(xs.shape[0]):
             v = np.float64(xs[i])
+            d = v - c
+            d2 = d * d
+            b1 += d
+            b2 += d2
+            b3 += d2 * d
+            b4 += d2 * d2
             below += np.int64(v < lo)
             above += np.int64(v > hi)
             v = v if v > lo else lo  # the reference clips u to [0, 1]
@@ -200,12 +208,25 @@ def pit_block(xs: Any, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
         g = coefficients(tab)
         loc, inv, mul = p[0], p[1], p[2]
         for i in range(xs.shape[0]):
-            kbuf[i] = bin_of(phi((np.float64(xs[i]) - loc) * inv, g) * mul, nb, band)
+            v = np.float64(xs[i])
+            d = v - c
+            d2 = d * d
+            b1 += d
+            b2 += d2
+            b3 += d2 * d
+            b4 += d2 * d2
+            kbuf[i] = bin_of(phi((v - loc) * inv, g) * mul, nb, band)
     else:  # truncated normal: t = (Φ̃(z) - Φ(α))·B/Z, z clamped to [α, β]
         g = coefficients(tab)
         loc, inv, mul, add, lo, hi, zlo, zhi = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
         for i in range(xs.shape[0]):
             v = np.float64(xs[i])
+            d = v - c
+            d2 = d * d
+            b1 += d
+            b2 += d2
+            b3 += d2 * d
+            b4 += d2 * d2
             below += np.int64(v < lo)
             above += np.int64(v > hi)
             z = (v - loc) * inv
@@ -214,7 +235,7 @@ def pit_block(xs: Any, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
             t = phi(z, g) * mul + add
             t = t if v < hi else np.float64(nb)  # at or above the top: u = 1, last bin (reference)
             kbuf[i] = bin_of(t, nb, band)
-    return below, above
+    return b1, b2, b3, b4, below, above
 
 
 @njit(nogil=True, boundscheck=False)
@@ -301,8 +322,10 @@ def fused_float(x: Any, c: float, kind: int, p: Any, tab: Any, counts: Any, wide
     """One pass over x: moments about c, non-finite counts and (kind > 0) the PIT bins.
 
     p = [loc, inv_scale, mul, add, sup_lo, sup_hi, z_lo, z_hi, band_b]; tab: the coefficients
-    of Φ̃. Per block of SUB values (in L1): the power sums (vectorised), the bins
-    (:func:`pit_block`, vectorised), then the counts (:func:`count_block`, scalar).
+    of Φ̃. Per block of SUB values (in L1): the power sums and the bins in one vectorised loop
+    (:func:`pit_block`; :func:`moments_block` without a null), then the counts
+    (:func:`count_block`, scalar). A block with a non-finite value is redone value by value
+    (:func:`slow_block`) and only its finite values are counted.
     """
     n = x.shape[0]
     nb = counts.shape[0]
@@ -310,15 +333,22 @@ def fused_float(x: Any, c: float, kind: int, p: Any, tab: Any, counts: Any, wide
     kbuf = np.empty(SUB, dtype=np.int32)
     for s in range(0, n, SUB):
         e = min(n, s + SUB)
-        ok = moments_block(x, s, e, c, st)
-        if not ok:
-            slow_block(x, s, e, c, st, keep)
         if kind == NONE:
+            if not moments_block(x, s, e, c, st):
+                slow_block(x, s, e, c, st, keep)
             continue
         xs = x[s:e]
-        below, above = pit_block(xs, kind, p, tab, nb, kbuf)
-        if not ok and kind != NORMAL:  # recount among the finite values only
-            below = above = 0
+        b1, b2, b3, b4, below, above = pit_block(xs, c, kind, p, tab, nb, kbuf)
+        ok = abs(b1) < np.inf and abs(b4) < np.inf  # False for NaN too
+        if ok:
+            st[_N] += e - s
+            st[_S1] += b1
+            st[_S2] += b2
+            st[_S3] += b3
+            st[_S4] += b4
+        else:
+            slow_block(x, s, e, c, st, keep)
+            below = above = 0  # among the finite values only
             for i in range(e - s):
                 if keep[i]:
                     below += xs[i] < p[4]
