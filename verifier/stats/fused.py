@@ -41,10 +41,12 @@ The PIT bin, exactly the reference one
     Uniform nulls use ``t = (clip(x, low, high) - low)·B/width``; truncated normals
     ``t = (Φ̃(z) - Φ(α))·B/Z`` with ``z`` clipped to ``[α, β]`` and the band widened to
     ``B·U_BAND/Z``.
-    Per block of :data:`SUB` values (in L1): the power sums (one vectorised loop), each
-    value's bin or -1 (set aside) into an int32 buffer (a second one), then the counts (a
-    scalar loop: random increments over the 0.7 MB count array, bound by the L2 cache at
-    about 0.9 ns a value).
+    Per block of :data:`SUB` values (in L1), one vectorised loop computes the power sums and
+    writes each value's bin, or -1 (set aside), into an int32 buffer; a scalar loop then adds
+    the counts (random increments over the 0.7 MB count array, bound by the L2 cache at about
+    0.9 ns a value). The coefficients were fitted by Lawson's iteration (iteratively
+    reweighted least squares converging to the minimax fit) in a Chebyshev basis, then
+    converted to monomials; the bound stated above is the measured one, not the fit's.
 
 Threads
     Chunks are fed to :func:`verifier.stats.kernels.cpu_workers` Python threads that call the
@@ -168,7 +170,7 @@ def _kernels() -> Any:
 
 
 def phi_fast(z: np.ndarray) -> np.ndarray:
-    """``Φ(z)`` from the compiled table (for tests of the error bound)."""
+    """``Φ̃(z)`` as the compiled PIT loop computes it (for the tests of the error bound)."""
     z = np.ascontiguousarray(z, dtype=np.float64).ravel()
     out = np.empty_like(z)
     _kernels().phi_values(z, phi_table(), out)

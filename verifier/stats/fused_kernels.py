@@ -3,7 +3,9 @@
 Module-level functions, so that numba's on-disk cache (``cache=True``, in ``__pycache__``) is reused
 by every later process: kernels defined inside a function were recompiled in each process (their
 closure cells defeated the cache index), about 1–2.5 s at the first check of every process.
-Where no cache location is writable each kernel is compiled in memory instead.
+Where no cache location is writable each kernel is compiled in memory instead. The intrinsics
+(bitcasts, the vector-width hint) are code generators inlined into their callers: the cache holds
+the result like any other code.
 """
 
 # mypy: ignore-errors
@@ -256,16 +258,18 @@ def count_block(xs: Any, kbuf: Any, ok: bool, keep: Any, counts: Any, wide: Any,
     return nd
 
 
-@njit(nogil=True, fastmath=FASTMATH)
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
 def moments_block(x: Any, s: int, e: int, c: float, st: Any) -> bool:
     """Add Σd..Σd⁴ of x[s:e] to st; False (nothing added) if a value is not finite.
 
     (A non-finite value makes Σd non-finite, or Σd⁴ infinite; min/max are taken by
-    the caller with numpy's vectorised reductions, which LLVM does not emit here.)
+    the caller with numpy's vectorised reductions, which LLVM does not emit here.) Used
+    without a null; :func:`pit_block` computes the same sums in its own loop.
     """
     b1 = b2 = b3 = b4 = 0.0
-    for i in range(s, e):
-        d = np.float64(x[i]) - c
+    xs = x[s:e]  # indices from 0: contiguous vector loads (x[i] for i in range(s, e) may wrap
+    for i in range(xs.shape[0]):  # around a negative i, so LLVM emitted gathers)
+        d = np.float64(xs[i]) - c
         d2 = d * d
         b1 += d
         b2 += d2
