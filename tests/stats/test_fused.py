@@ -231,3 +231,17 @@ def test_tails_are_binned_at_once_and_match_the_reference() -> None:
         s = _sample(xs, dtype=dtype)
         got = fused.summarize_fused(s.chunks, dtype, "pit", dist, pit_bins(x.size))  # raises if it fell back
         assert_same(got, summarize(s, dist, exact_max=0, backend="numpy"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(-1.0, 1.0), st.floats(1e-3, 2.0), st.floats(-3.0, 1.0), st.floats(0.2, 4.0),
+       st.integers(1, 100_000), st.sampled_from(["float32", "float64"]), st.integers(0, 2**32 - 1))
+def test_fused_equals_reference_for_any_bounded_null(loc, scale, a, width, n, dtype, seed) -> None:
+    # a uniform null on [loc + a·scale, loc + (a + width)·scale] and the normal truncated there; data
+    # from the parent normal, so some values fall outside the support
+    low, high = loc + a * scale, loc + (a + width) * scale
+    x = np.random.default_rng(seed).normal(loc, scale, n).astype(dtype)
+    s = _sample(x, dtype=dtype)
+    for dist in (Uniform(low, high), TruncatedNormal(loc, scale, low, high)):
+        got = fused.summarize_fused(s.chunks, dtype, "pit", dist, pit_bins(n))
+        assert_same(got, summarize(s, dist, exact_max=0, backend="numpy"))
