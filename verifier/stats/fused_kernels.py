@@ -49,8 +49,9 @@ def njit(**kw: Any) -> Any:
 
 # reassoc/contract only: the float64 sums may be reordered (vectorised) and multiply-adds
 # fused; no 'nnan'/'ninf' (non-finite values are detected) and no approximate division. Nothing
-# below relies on an exact sequence of roundings that reassociation could undo: every step that
-# must be exact (floor, t - floor(t), integer-valued kd + SHIFTER) is a single operation.
+# below relies on a sequence of roundings that reassociation could change beyond rounding noise:
+# the steps that must be exact are exact in any order (rint, floor; t - floor(t) - 1/2 with t ≥ 1/2,
+# where t, floor(t) and 1/2 are multiples of ulp(t); an integer-valued kd + SHIFTER).
 FASTMATH = {"reassoc", "contract"}
 
 SHIFTER = 6755399441055744.0  # 1.5·2^52: an integer-valued k + SHIFTER holds k in its low bits
@@ -101,7 +102,7 @@ def prefer_512_bit_vectors(typingctx):
 def phi(z: float, g: Any) -> float:
     """Φ̃(z), branch-free (see :mod:`verifier.stats.fused`): ``Q̃ = exp(P₁₃(2a/7 - 1))``,
     ``a = min(|z|, 7)``; ``Q̃`` for ``z < 0``, else ``1 - Q̃``. In ``(0, 1)`` for every ``z``, NaN
-    included (``Q̃ ≥ 2.7e-14``: an exponential).
+    included (``Q̃ ≥ Q̃(7) = 1.1e-12``).
 
     ``g``: the 14 coefficients of P₁₃ as a tuple (registers). ``exp(y) = 2^k·e^r``:
     ``k = rint(y/ln 2)``, ``r = y - k·ln 2`` (one fused multiply-add:
