@@ -152,8 +152,10 @@ def _pit_kind(dist: Distribution | None) -> int:
 
 @lru_cache(maxsize=1)
 def phi_table() -> np.ndarray:
-    """The coefficients the compiled ``Φ̃`` reads: :data:`LOGQ_COEF` (float64)."""
-    return np.array(LOGQ_COEF, dtype=np.float64)
+    """What the compiled ``Φ̃`` reads: ``[A_MAX, 2/A_MAX, *LOGQ_COEF]`` (float64; passed at run
+    time, not compiled in as constants, so that numba's cache never pairs new coefficients with
+    an old ``A_MAX``)."""
+    return np.array((A_MAX, 2.0 / A_MAX, *LOGQ_COEF), dtype=np.float64)
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,6 @@ from .fused import (
     _S2,
     _S3,
     _S4,
-    A_MAX,
     NONE,
     NORMAL,
     SUB,
@@ -99,20 +98,23 @@ def prefer_512_bit_vectors(typingctx):
 
 
 @njit(nogil=True, fastmath=FASTMATH, inline="always")
-def phi(z: float, g: Any) -> float:
+def phi(z: float, g: Any, a_max: float, x_scale: float) -> float:
     """Φ̃(z), branch-free (see :mod:`verifier.stats.fused`): ``Q̃ = exp(P₁₃(2a/7 - 1))``,
     ``a = min(|z|, 7)``; ``Q̃`` for ``z < 0``, else ``1 - Q̃``. In ``(0, 1)`` for every ``z``, NaN
     included (``Q̃ ≥ Q̃(7) = 1.1e-12``).
 
-    ``g``: the 14 coefficients of P₁₃ as a tuple (registers). ``exp(y) = 2^k·e^r``:
+    ``g``: the 14 coefficients of P₁₃ as a tuple (registers); ``a_max``: 7, the end of their
+    interval; ``x_scale = 2/a_max`` (all read from :func:`~verifier.stats.fused.phi_table` at
+    run time: numba's cache would keep a constant imported from another module after it
+    changed). ``exp(y) = 2^k·e^r``:
     ``k = rint(y/ln 2)``, ``r = y - k·ln 2`` (one fused multiply-add:
     ``|k·(ln 2 - fl(ln 2))| ≤ 45·2.3e-17``), ``|r| ≤ ln2/2``; ``e^r`` by a degree-8 minimax
     polynomial (relative error 7.8e-13); ``2^k`` built from its bits (``y ≥ -31``: no underflow).
     Both polynomials by Estrin's scheme (shorter dependency chains than Horner's: faster here).
     """
     a = abs(z)
-    a = a if a < A_MAX else A_MAX
-    x = a * (2.0 / A_MAX) - 1.0
+    a = a if a < a_max else a_max
+    x = a * x_scale - 1.0
     x2 = x * x
     x4 = x2 * x2
     x8 = x4 * x4
@@ -167,18 +169,20 @@ def bin_of(t: float, nb: int, band: float) -> np.int32:
 
 @njit(nogil=True, inline="always")
 def coefficients(tab: Any) -> Any:
-    """The 14 coefficients of P₁₃ as a tuple (loop-invariant registers, no loads in the loop)."""
-    return (tab[0], tab[1], tab[2], tab[3], tab[4], tab[5], tab[6], tab[7], tab[8], tab[9], tab[10], tab[11],
-            tab[12], tab[13])
+    """``tab = [A_MAX, 2/A_MAX, P₁₃'s 14 coefficients]`` as (the coefficients' tuple, A_MAX, 2/A_MAX):
+    loop-invariant registers, no loads in the loop (and no division: with 'reassoc' LLVM may turn
+    ``a·(2/A_MAX)`` into ``2a/A_MAX``)."""
+    return (tab[2], tab[3], tab[4], tab[5], tab[6], tab[7], tab[8], tab[9], tab[10], tab[11], tab[12], tab[13],
+            tab[14], tab[15]), tab[0], tab[1]
 
 
 @njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
 def phi_values(z: Any, tab: Any, out: Any) -> None:
     """out[i] = Φ̃(z[i]) (for the tests of the error bound)."""
     prefer_512_bit_vectors()  # the same code as pit_block's (FMA contraction may differ with the width)
-    g = coefficients(tab)
+    g, a_max, x_scale = coefficients(tab)
     for i in range(z.shape[0]):
-        out[i] = phi(z[i], g)
+        out[i] = phi(z[i], g, a_max, x_scale)
 
 
 @njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
@@ -208,7 +212,7 @@ def pit_block(xs: Any, c: float, kind: int, p: Any, tab: Any, nb: int, kbuf: Any
             v = v if v < hi else hi
             kbuf[i] = bin_of((v - lo) * mul, nb, band)
     elif kind == NORMAL:
-        g = coefficients(tab)
+        g, a_max, x_scale = coefficients(tab)
         loc, inv, mul = p[0], p[1], p[2]
         for i in range(xs.shape[0]):
             v = np.float64(xs[i])
@@ -218,9 +222,9 @@ def pit_block(xs: Any, c: float, kind: int, p: Any, tab: Any, nb: int, kbuf: Any
             b2 += d2
             b3 += d2 * d
             b4 += d2 * d2
-            kbuf[i] = bin_of(phi((v - loc) * inv, g) * mul, nb, band)
+            kbuf[i] = bin_of(phi((v - loc) * inv, g, a_max, x_scale) * mul, nb, band)
     else:  # truncated normal: t = (Φ̃(z) - Φ(α))·B/Z, z clamped to [α, β]
-        g = coefficients(tab)
+        g, a_max, x_scale = coefficients(tab)
         loc, inv, mul, add, lo, hi, zlo, zhi = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
         for i in range(xs.shape[0]):
             v = np.float64(xs[i])
@@ -235,7 +239,7 @@ def pit_block(xs: Any, c: float, kind: int, p: Any, tab: Any, nb: int, kbuf: Any
             z = (v - loc) * inv
             z = z if z > zlo else zlo
             z = z if z < zhi else zhi
-            t = phi(z, g) * mul + add
+            t = phi(z, g, a_max, x_scale) * mul + add
             t = t if v < hi else np.float64(nb)  # at or above the top: u = 1, last bin (reference)
             kbuf[i] = bin_of(t, nb, band)
     return b1, b2, b3, b4, below, above
