@@ -3,7 +3,9 @@
 Module-level functions, so that numba's on-disk cache (``cache=True``, in ``__pycache__``) is reused
 by every later process: kernels defined inside a function were recompiled in each process (their
 closure cells defeated the cache index), about 1–2.5 s at the first check of every process.
-Where no cache location is writable each kernel is compiled in memory instead.
+Where no cache location is writable each kernel is compiled in memory instead. The intrinsics
+(bitcasts, the vector-width hint) are code generators inlined into their callers: the cache holds
+the result like any other code.
 """
 
 # mypy: ignore-errors
@@ -11,6 +13,9 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from .fused import (
     _ABOVE,
@@ -24,13 +29,10 @@ from .fused import (
     _S2,
     _S3,
     _S4,
-    CELLS_PER_UNIT,
-    DEGREE,
     NONE,
     NORMAL,
     SUB,
     UNIFORM,
-    Z_MAX,
 )
 
 
@@ -45,47 +47,234 @@ def njit(**kw: Any) -> Any:
 
 
 # reassoc/contract only: the float64 sums may be reordered (vectorised) and multiply-adds
-# fused; no 'nnan'/'ninf' (non-finite values are detected) and no approximate division.
+# fused; no 'nnan'/'ninf' (non-finite values are detected) and no approximate division. Nothing
+# below relies on a sequence of roundings that reassociation could change beyond rounding noise:
+# the steps that must be exact are exact in any order (rint, floor; t - floor(t) - 1/2 with t ≥ 1/2,
+# where t, floor(t) and 1/2 are multiples of ulp(t); an integer-valued kd + SHIFTER).
 FASTMATH = {"reassoc", "contract"}
-CELLS = int(2 * Z_MAX * CELLS_PER_UNIT)
+
+SHIFTER = 6755399441055744.0  # 1.5·2^52: an integer-valued k + SHIFTER holds k in its low bits
+SHIFTER_BITS = 0x4338000000000000
+LOG2E = 1.4426950408889634
+LN2 = 0.6931471805599453
 
 
-@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, inline="always")
-def phi(z: float, tab: Any) -> float:
-    """Φ̃(z): the cubic of z's cell (0 and 1 beyond ±Z_MAX; NaN reads a valid row)."""
-    zc = min(max(z, -Z_MAX), Z_MAX)
-    t = (zc + Z_MAX) * CELLS_PER_UNIT
-    j = min(max(np.int64(t), 0), CELLS - 1)
-    w = (t - j - 0.5) * (1.0 / CELLS_PER_UNIT)
-    b = j * (DEGREE + 1)
-    u = tab[b] + w * (tab[b + 1] + w * (tab[b + 2] + w * tab[b + 3]))
-    if z <= -Z_MAX:
-        return 0.0
-    if z >= Z_MAX:
-        return 1.0
-    return u
+@intrinsic
+def f64_bits(typingctx, v):
+    """The IEEE bits of a float64 as an int64 (a bitcast: LLVM vectorises it)."""
+    if v != types.float64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def bits_f64(typingctx, v):
+    """The float64 with these IEEE bits (a bitcast)."""
+    if v != types.int64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def prefer_512_bit_vectors(typingctx):
+    """Mark the calling function ``"prefer-vector-width"="512"`` (LLVM's per-function override).
+
+    LLVM tunes most AVX-512 CPUs to vectorise with 256-bit registers; a loop over float64 values
+    then runs 4 lanes wide where the float32 one runs 8 (the loop vectoriser sizes its lanes from
+    the widest type loaded or stored). The Φ̃ loops are arithmetic-bound: 8 lanes made the float64
+    loop 1.6 times faster here. Machines without 512-bit registers ignore the hint. (llvmlite
+    lists only keyword attributes, hence ``set.add``.)
+    """
+    def codegen(context, builder, sig, args):
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
+@njit(nogil=True, fastmath=FASTMATH, inline="always")
+def phi(z: float, g: Any, a_max: float, x_scale: float) -> float:
+    """Φ̃(z), branch-free (see :mod:`verifier.stats.fused`): ``Q̃ = exp(P₁₃(2a/7 - 1))``,
+    ``a = min(|z|, 7)``; ``Q̃`` for ``z < 0``, else ``1 - Q̃``. In ``(0, 1)`` for every ``z``, NaN
+    included (``Q̃ ≥ Q̃(7) = 1.1e-12``).
+
+    ``g``: the 14 coefficients of P₁₃ as a tuple (registers); ``a_max``: 7, the end of their
+    interval; ``x_scale = 2/a_max`` (all read from :func:`~verifier.stats.fused.phi_table` at
+    run time: numba's cache would keep a constant imported from another module after it
+    changed). ``exp(y) = 2^k·e^r``:
+    ``k = rint(y/ln 2)``, ``r = y - k·ln 2`` (one fused multiply-add:
+    ``|k·(ln 2 - fl(ln 2))| ≤ 45·2.3e-17``), ``|r| ≤ ln2/2``; ``e^r`` by a degree-8 minimax
+    polynomial (relative error 7.8e-13); ``2^k`` built from its bits (``y ≥ -31``: no underflow).
+    Both polynomials by Estrin's scheme (shorter dependency chains than Horner's: faster here).
+    """
+    a = abs(z)
+    a = a if a < a_max else a_max
+    x = a * x_scale - 1.0
+    x2 = x * x
+    x4 = x2 * x2
+    x8 = x4 * x4
+    y01 = g[1] * x + g[0]
+    y23 = g[3] * x + g[2]
+    y45 = g[5] * x + g[4]
+    y67 = g[7] * x + g[6]
+    y89 = g[9] * x + g[8]
+    yab = g[11] * x + g[10]
+    ycd = g[13] * x + g[12]
+    y03 = y23 * x2 + y01
+    y47 = y67 * x2 + y45
+    y8b = yab * x2 + y89
+    y07 = y47 * x4 + y03
+    y8d = ycd * x4 + y8b
+    y = y8d * x8 + y07  # ≈ log Φ(-a), in [-27, -0.69]
+    kd = np.rint(y * LOG2E)
+    r = y - kd * LN2
+    r2 = r * r
+    r4 = r2 * r2
+    e01 = r * 0.999999999980616 + 0.9999999999997601
+    e23 = r * 0.16666666885458511 + 0.5000000000617894
+    e45 = r * 0.00833326703290107 + 0.04166666421952613
+    e67 = r * 0.00019915420859871474 + 0.0013889178907835595
+    e03 = e23 * r2 + e01
+    e48 = (2.472704352366513e-05 * r4 + e67 * r2) + e45
+    e = e48 * r4 + e03
+    # ·2^k: k + 1023 in the exponent field (k read from the low bits of kd + SHIFTER: no
+    # float-to-int64 conversion, which AVX2 lacks)
+    q = e * bits_f64((f64_bits(kd + SHIFTER) + (1023 - SHIFTER_BITS)) << 52)
+    return q if z < 0.0 else 1.0 - q
+
+
+@njit(nogil=True, fastmath=FASTMATH, inline="always")
+def bin_of(t: float, nb: int, band: float) -> np.int32:
+    """``floor(t)`` clamped to ``[0, nb - 1]`` where that is the reference bin of every value
+    within ``band`` of ``t``, else -1 (set aside).
+
+    ``t`` is first clamped to ``[1/2, nb - 1/2]``: below 1/2 every value within ``band`` is in
+    bin 0, above ``nb - 1/2`` in bin ``nb - 1`` (the reference clamps ``u`` to ``[0, 1]`` and
+    ``floor(B·u)`` to ``B - 1``: ``t = 0`` and ``t = B`` are no edges), so values far in the
+    tails are binned at once. Then ``kd = floor(t)``, ``d = t - kd`` (exact), sure when
+    ``|d - 1/2| < 1/2 - band``, i.e. ``band < d < 1 - band``. NaN ``t`` (not passed) would
+    become 1/2.
+    """
+    t = t if t > 0.5 else 0.5
+    t = t if t < nb - 0.5 else nb - 0.5
+    kd = np.floor(t)
+    sure = abs((t - kd) - 0.5) < 0.5 - band
+    return np.int32(kd) if sure else np.int32(-1)
+
+
+@njit(nogil=True, inline="always")
+def coefficients(tab: Any) -> Any:
+    """``tab = [A_MAX, 2/A_MAX, P₁₃'s 14 coefficients]`` as (the coefficients' tuple, A_MAX, 2/A_MAX):
+    loop-invariant registers, no loads in the loop (and no division: with 'reassoc' LLVM may turn
+    ``a·(2/A_MAX)`` into ``2a/A_MAX``)."""
+    return (tab[2], tab[3], tab[4], tab[5], tab[6], tab[7], tab[8], tab[9], tab[10], tab[11], tab[12], tab[13],
+            tab[14], tab[15]), tab[0], tab[1]
 
 
 @njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
-def phi_block(x: Any, s: int, e: int, loc: float, inv_scale: float, z_lo: float, z_hi: float,
-              mul: float, add: float, tab: Any, out: Any) -> None:
-    """out[i - s] = mul·Φ̃(z) + add, z = clamp((x - loc)·inv_scale, z_lo, z_hi)."""
-    for i in range(s, e):
-        z = (np.float64(x[i]) - loc) * inv_scale
-        z = min(max(z, z_lo), z_hi)
-        out[i - s] = phi(z, tab) * mul + add
+def phi_values(z: Any, tab: Any, out: Any) -> None:
+    """out[i] = Φ̃(z[i]) (for the tests of the error bound)."""
+    prefer_512_bit_vectors()  # the same code as pit_block's (FMA contraction may differ with the width)
+    g, a_max, x_scale = coefficients(tab)
+    for i in range(z.shape[0]):
+        out[i] = phi(z[i], g, a_max, x_scale)
 
 
-@njit(nogil=True, fastmath=FASTMATH)
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
+def pit_block(xs: Any, c: float, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
+    """One vectorised loop per kind over a block: kbuf[i] = the bin of xs[i] or -1 (set aside),
+    and the block's sums. Returns ``(Σd, Σd², Σd³, Σd⁴, #below, #above)``, ``d = x - c``
+    (below/above the support: 0 for a normal null). Non-finite values give some bin and make
+    ``Σd`` or ``Σd⁴`` non-finite: the caller then redoes the block value by value."""
+    prefer_512_bit_vectors()
+    band = p[8]
+    b1 = b2 = b3 = b4 = 0.0
+    below = 0
+    above = 0
+    if kind == UNIFORM:
+        lo, hi, mul = p[4], p[5], p[1] * nb
+        for i in range(xs.shape[0]):
+            v = np.float64(xs[i])
+            d = v - c
+            d2 = d * d
+            b1 += d
+            b2 += d2
+            b3 += d2 * d
+            b4 += d2 * d2
+            below += np.int64(v < lo)
+            above += np.int64(v > hi)
+            v = v if v > lo else lo  # the reference clips u to [0, 1]
+            v = v if v < hi else hi
+            kbuf[i] = bin_of((v - lo) * mul, nb, band)
+    elif kind == NORMAL:
+        g, a_max, x_scale = coefficients(tab)
+        loc, inv, mul = p[0], p[1], p[2]
+        for i in range(xs.shape[0]):
+            v = np.float64(xs[i])
+            d = v - c
+            d2 = d * d
+            b1 += d
+            b2 += d2
+            b3 += d2 * d
+            b4 += d2 * d2
+            kbuf[i] = bin_of(phi((v - loc) * inv, g, a_max, x_scale) * mul, nb, band)
+    else:  # truncated normal: t = (Φ̃(z) - Φ(α))·B/Z, z clamped to [α, β]
+        g, a_max, x_scale = coefficients(tab)
+        loc, inv, mul, add, lo, hi, zlo, zhi = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+        for i in range(xs.shape[0]):
+            v = np.float64(xs[i])
+            d = v - c
+            d2 = d * d
+            b1 += d
+            b2 += d2
+            b3 += d2 * d
+            b4 += d2 * d2
+            below += np.int64(v < lo)
+            above += np.int64(v > hi)
+            z = (v - loc) * inv
+            z = z if z > zlo else zlo
+            z = z if z < zhi else zhi
+            t = phi(z, g, a_max, x_scale) * mul + add
+            t = t if v < hi else np.float64(nb)  # at or above the top: u = 1, last bin (reference)
+            kbuf[i] = bin_of(t, nb, band)
+    return b1, b2, b3, b4, below, above
+
+
+@njit(nogil=True, boundscheck=False)
+def count_block(xs: Any, kbuf: Any, ok: bool, keep: Any, counts: Any, wide: Any, defer: Any, nd: int) -> int:
+    """Add the bins of kbuf to the counts; values marked -1 go to ``defer`` (``nd`` of them so far,
+    counted past the capacity). Not ``ok``: only the values with keep[i] (finite) are counted."""
+    cap = defer.shape[0]
+    for i in range(xs.shape[0]):
+        if not ok and not keep[i]:
+            continue
+        k = kbuf[i]
+        if k >= 0:
+            count(k, counts, wide)
+        else:
+            if nd < cap:
+                defer[nd] = np.float64(xs[i])
+            nd += 1
+    return nd
+
+
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
 def moments_block(x: Any, s: int, e: int, c: float, st: Any) -> bool:
     """Add Σd..Σd⁴ of x[s:e] to st; False (nothing added) if a value is not finite.
 
     (A non-finite value makes Σd non-finite, or Σd⁴ infinite; min/max are taken by
-    the caller with numpy's vectorised reductions, which LLVM does not emit here.)
+    the caller with numpy's vectorised reductions, which LLVM does not emit here.) Used
+    without a null; :func:`pit_block` computes the same sums in its own loop.
     """
     b1 = b2 = b3 = b4 = 0.0
-    for i in range(s, e):
-        d = np.float64(x[i]) - c
+    xs = x[s:e]  # indices from 0: contiguous vector loads (x[i] for i in range(s, e) may wrap
+    for i in range(xs.shape[0]):  # around a negative i, so LLVM emitted gathers)
+        d = np.float64(xs[i]) - c
         d2 = d * d
         b1 += d
         b2 += d2
@@ -136,84 +325,46 @@ def count(k: int, counts: Any, wide: Any) -> None:
         counts[k] = q + 1
 
 
-@njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
-def normal_block(x: Any, s: int, e: int, loc: float, inv_scale: float, mul: float, band: float,
-                 tab: Any, counts: Any, wide: Any, defer: Any, nd: int, st: Any) -> int:
-    """The PIT bins of a block of finite values under a normal null (the common case, lean)."""
-    cap = defer.shape[0]
-    for i in range(s, e):
-        v = np.float64(x[i])
-        t = phi((v - loc) * inv_scale, tab) * mul  # in [0, B]: B·u = B only beyond z = 9
-        k = np.int64(t)
-        f = t - k
-        if f > band and f < 1.0 - band:
-            count(k, counts, wide)
-        else:
-            if nd < cap:
-                defer[nd] = v
-            nd += 1
-    return nd
-
-
 @njit(nogil=True, boundscheck=False)
 def fused_float(x: Any, c: float, kind: int, p: Any, tab: Any, counts: Any, wide: Any,
                 defer: Any, keep: Any, st: Any) -> None:
     """One pass over x: moments about c, non-finite counts and (kind > 0) the PIT bins.
 
-    p = [loc, inv_scale, mul, add, sup_lo, sup_hi, z_lo, z_hi, band_b]. Per block of SUB
-    values (in L1): the power sums (vectorised), then ``t = B·ũ`` and the counts
-    (scalar: LLVM emits no gathers for the table on this target, measured).
+    p = [loc, inv_scale, mul, add, sup_lo, sup_hi, z_lo, z_hi, band_b]; tab: the coefficients
+    of Φ̃. Per block of SUB values (in L1): the power sums and the bins in one vectorised loop
+    (:func:`pit_block`; :func:`moments_block` without a null), then the counts
+    (:func:`count_block`, scalar). A block with a non-finite value is redone value by value
+    (:func:`slow_block`) and only its finite values are counted.
     """
     n = x.shape[0]
     nb = counts.shape[0]
     nd = int(st[_NDEFER])
-    band = p[8]
+    kbuf = np.empty(SUB, dtype=np.int32)
     for s in range(0, n, SUB):
         e = min(n, s + SUB)
-        ok = moments_block(x, s, e, c, st)
-        if not ok:
-            slow_block(x, s, e, c, st, keep)
         if kind == NONE:
+            if not moments_block(x, s, e, c, st):
+                slow_block(x, s, e, c, st, keep)
             continue
-        if ok and kind == NORMAL:
-            nd = normal_block(x, s, e, p[0], p[1], p[2], band, tab, counts, wide, defer, nd, st)
-            continue
-        for i in range(s, e):
-            if not ok and not keep[i - s]:
-                continue
-            v = np.float64(x[i])
-            if v <= p[4]:  # at or below the bottom of the support: u = 0 (truncated/uniform nulls)
-                if v < p[4]:
-                    st[_BELOW] += 1
-                k = 0
-                sure = True
-            elif v >= p[5]:  # at or above the top of the support: u = 1, last bin
-                if v > p[5]:
-                    st[_ABOVE] += 1
-                k = nb - 1
-                sure = True
-            else:
-                if kind == UNIFORM:
-                    t = (v - p[0]) * p[1] * nb
-                else:
-                    z = (v - p[0]) * p[1]
-                    z = min(max(z, p[6]), p[7])
-                    t = phi(z, tab) * p[2] + p[3]
-                t = max(t, 0.0)
-                k = np.int64(t)
-                if k >= nb:  # the reference clamps floor(B·u) ≥ B - 1 to B - 1 as well
-                    sure = t >= nb - 1 + band
-                    k = nb - 1
-                else:
-                    f = t - k
-                    sure = f > band and f < 1.0 - band
-            if sure:
-                count(k, counts, wide)
-            elif nd < defer.shape[0]:
-                defer[nd] = v
-                nd += 1
-            else:
-                nd += 1  # overflow: the caller re-bins with the reference path
+        xs = x[s:e]
+        b1, b2, b3, b4, below, above = pit_block(xs, c, kind, p, tab, nb, kbuf)
+        ok = abs(b1) < np.inf and abs(b4) < np.inf  # False for NaN too
+        if ok:
+            st[_N] += e - s
+            st[_S1] += b1
+            st[_S2] += b2
+            st[_S3] += b3
+            st[_S4] += b4
+        else:
+            slow_block(x, s, e, c, st, keep)
+            below = above = 0  # among the finite values only
+            for i in range(e - s):
+                if keep[i]:
+                    below += xs[i] < p[4]
+                    above += xs[i] > p[5]
+        st[_BELOW] += below
+        st[_ABOVE] += above
+        nd = count_block(xs, kbuf, ok, keep, counts, wide, defer, nd)
     st[_NDEFER] = nd
 
 
