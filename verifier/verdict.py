@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -187,19 +188,22 @@ def family_size(checks: tuple[CheckResult, ...]) -> int:
 
 def verify(summary: Summary, dist: Distribution, *, sample: SampleInfo, alpha: float, spec: Spec | None = None,
            expected: str | None = None, tolerance: Tolerance | None = None,
-           extra: tuple[CheckResult, ...] = ()) -> Verdict:
+           extra: tuple[CheckResult, ...] | Callable[[], tuple[CheckResult, ...]] = ()) -> Verdict:
     """Run every check on a summary against ``dist`` and decide (no diagnosis: see
     :func:`verifier.pipeline.evaluate`, the one pipeline every front end calls).
 
     ``expected`` is the label reports show (default ``str(spec)``). With a ``tolerance``, a
     rejected statistical check whose effect lies within it does not fail the verdict (see
     :mod:`verifier.stats.tolerance`). ``extra``: undecided checks computed outside the summary
-    (structure checks, a structured spec's properties, contracts) that join the same decision.
+    (structure checks, a structured spec's properties, contracts) that join the same decision; or a
+    function returning them, called once the summary's own checks have run (checks computed
+    meanwhile in another thread).
     """
     tested, grid_note = on_detected_grid(summary)
     null: NullModel = null_model(dist, tested, grid_note)
-    checks = apply_tolerance(decide(run_checks(tested, null) + tuple(extra), alpha, summary.n), tolerance, summary.n,
-                             null, alpha, summary=tested)
+    own = run_checks(tested, null)
+    joined = own + tuple(extra() if callable(extra) else extra)
+    checks = apply_tolerance(decide(joined, alpha, summary.n), tolerance, summary.n, null, alpha, summary=tested)
     kurt = null.mu4 / null.variance**2
     detectable = detectable_std_error(summary.n, kurt, alpha * (1.0 - event_share([c.name for c in checks])),
                                       m=family_size(checks), normal=null.exact_normal)

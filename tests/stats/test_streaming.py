@@ -189,13 +189,23 @@ def test_large_memmap_streams(tmp_path) -> None:
     assert ks.bound is not None and ks.bound <= 1 / pit_bins(n) + 2 * v.summary.pit_error + 1e-15
 
 
-@pytest.mark.parametrize("u_error", [0.0, 3e-5])
-def test_blockwise_pit_statistics_equal_array_versions(u_error: float) -> None:
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
+@pytest.mark.parametrize("u_error", [0.0, 3e-5, 2e-3])
+def test_blockwise_pit_statistics_equal_array_versions(u_error: float, compiled: bool,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both block paths (numpy, numba's loop) give the array versions' statistics and bounds."""
+    from verifier.stats import fused
+
+    if compiled and not fused.available():
+        pytest.skip("numba not installed")
+    if not compiled:
+        monkeypatch.setattr(fused, "_kernels", lambda: None)
     rng = np.random.default_rng(5)
     u = rng.uniform(size=50_000) ** 1.02
     b = 2_237
-    counts = np.bincount(np.minimum((u * b).astype(int), b - 1), minlength=b)
+    counts = np.bincount(np.minimum((u * b).astype(int), b - 1), minlength=b).astype(np.int64)
     upper = np.arange(1, b + 1, dtype=np.float64) / b
+    gof._PIT_CACHE.clear()
     ks, ad, cvm = gof.pit_statistics(counts, u_error, block=300)
     for got, ref in ((ks, gof.ks_grouped(counts, upper, within_group=True, u_error=u_error)),
                      (ad, gof.ad_grouped(counts, upper, within_group=True, u_error=u_error)),

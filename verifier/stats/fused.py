@@ -76,8 +76,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CHUNK", "THREAD_MIN", "U_BAND", "available", "phi_table", "summarize_fused", "supports"]
 
-CHUNK = 1 << 18
-"""Values per chunk handed to one kernel call (1 MiB of float32: stays in L2)."""
+CHUNK = 1 << 20
+"""Values per chunk handed to one kernel call (the kernel works in blocks of :data:`SUB` values
+that stay in L1; a chunk only sets the per-call Python cost, ~0.1 ms: 48 calls at n = 5e7)."""
 
 SUB = 1 << 11
 """Values per block of the blocked float64 power sums."""

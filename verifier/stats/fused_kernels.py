@@ -380,3 +380,72 @@ def grid_counts(bits: Any, counts: Any) -> None:
         counts[3, bits[i + 3]] += 1
     for i in range(m, n):
         counts[0, bits[i]] += 1
+
+
+@njit(nogil=True, boundscheck=False)
+def pit_statistics_block(counts: Any, s0: int, e0: int, carry: int, m: int, n: float, wint: Any, acc: Any) -> None:
+    """The KS/CvM/AD sums of bins ``[s0, e0)`` of :func:`verifier.stats.gof.pit_statistics`, one
+    loop per bin instead of ~45 array passes (the same float64 operations in the same order per
+    bin; the sums are accumulated sequentially, so they agree to rounding, not bit for bit).
+
+    ``carry`` = counts before ``s0``; ``m`` the bin shift of the PIT error; ``wint`` the AD weight
+    integrals of the block's bins. ``acc`` = [ks_low, ks_high, cvm, cvm_lo, cvm_hi, ad, ad_lo,
+    ad_hi, first_hi, first_cum, last_hi, last_prev].
+    """
+    b = counts.shape[0]
+    inv_b = 1.0 / b
+    c_k = carry  # C(k - 1) before bin k, C(k) after adding it
+    j = s0 - 1 - m  # C(j) is the lower reach: counts up to bin k - 1 - m
+    c_lo = 0
+    if j >= 0:
+        c_lo = carry
+        for i in range(j + 1, s0):
+            c_lo -= counts[i]
+    h = s0 + m  # C(h) is the upper reach: counts up to bin k + m
+    c_hi = carry
+    for i in range(s0, min(h, b)):
+        c_hi += counts[i]
+    ks_low, ks_high = acc[0], acc[1]
+    cvm = cvm_lo = cvm_hi = ad = ad_lo = ad_hi = 0.0
+    for k in range(s0, e0):
+        prev = c_k / n
+        c_k += counts[k]
+        cum = c_k / n
+        lo_c = c_lo / n if j >= 0 else 0.0
+        if h < b:
+            c_hi += counts[h]
+            hi_c = c_hi / n
+        else:
+            hi_c = 1.0
+        upper = (k + 1.0) * inv_b
+        lower = k * inv_b
+        d = cum - upper
+        ks_low = max(ks_low, abs(d))
+        ks_high = max(ks_high, cum - lower, upper - prev)
+        a = lo_c - upper
+        c = hi_c - lower
+        hi_dev = max(abs(a), abs(c))
+        lo_dev = 0.0 if (a <= 0 and c >= 0) else min(abs(a), abs(c))
+        cvm += d * d
+        cvm_lo += lo_dev * lo_dev
+        cvm_hi += hi_dev * hi_dev
+        if upper < 1:
+            ad += d * d * (inv_b / (upper * (1 - upper)))
+        wk = wint[k - s0]
+        ad_hi += hi_dev * hi_dev * wk
+        ad_lo += lo_dev * lo_dev * wk
+        if k == 0:
+            acc[8], acc[9] = hi_dev, cum
+        if k == b - 1:
+            acc[10], acc[11] = hi_dev, prev
+        j += 1
+        if j >= 0:
+            c_lo += counts[j]
+        h += 1
+    acc[0], acc[1] = ks_low, ks_high
+    acc[2] += cvm * inv_b
+    acc[3] += cvm_lo * inv_b
+    acc[4] += cvm_hi * inv_b
+    acc[5] += ad
+    acc[6] += ad_lo
+    acc[7] += ad_hi

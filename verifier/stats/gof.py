@@ -137,6 +137,12 @@ def _deviation_ranges(cum: np.ndarray, upper: np.ndarray, shift: int) -> tuple[n
     lower = np.concatenate(([0.0], upper[:-1]))
     lo_c = np.concatenate((np.zeros(shift + 1), cum[:b - shift - 1])) if b > shift + 1 else np.zeros(b)
     hi_c = np.concatenate((cum[shift:], np.ones(shift))) if shift else cum
+    return _bin_deviations(lo_c, hi_c, lower, upper)
+
+
+def _bin_deviations(lo_c: np.ndarray, hi_c: np.ndarray, lower: np.ndarray,
+                    upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest ``|F_n - F|`` in bins ``[lower, upper]`` whose ECDF lies in ``[lo_c, hi_c]``."""
     a = lo_c - upper  # smallest F_n - F in the bin
     c = hi_c - lower  # largest
     hi_dev = np.maximum(np.abs(a), np.abs(c))
@@ -157,6 +163,49 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 PIT_BLOCK = 1 << 16
 """Bins processed at a time by :func:`pit_statistics` (memory O(block), not O(bins))."""
 
+def _pit_block_numpy(counts: np.ndarray, s0: int, e0: int, carry: int, m: int, n: float, wint: np.ndarray,
+                     acc: np.ndarray) -> None:
+    """The KS/CvM/AD sums of bins ``[s0, e0)`` for :func:`pit_statistics` (the numpy path; numba's
+    :func:`verifier.stats.fused_kernels.pit_statistics_block` does the same per bin), added to
+    ``acc`` (its layout is :func:`pit_statistics`'s)."""
+    b = int(counts.size)
+    inv_b = 1.0 / b
+    lo = max(0, s0 - 1 - m)
+    hi = min(b, e0 + m)
+    base = carry - int(counts[lo:s0].sum())
+    ext = (base + np.cumsum(counts[lo:hi], dtype=np.int64)) / n  # C_j/n, j in [lo, hi)
+    k = np.arange(s0, e0, dtype=np.float64)
+    upper = (k + 1) * inv_b
+    lower = k * inv_b
+    cum = ext[s0 - lo:e0 - lo]
+    prev = ext[s0 - 1 - lo:e0 - 1 - lo] if s0 > 0 else np.concatenate(([0.0], cum[:-1]))
+    # C_{k-1-m}/n and C_{k+m}/n (0 before the first bin, 1 after the last): slices of ext
+    lo_c = np.zeros(e0 - s0)
+    j0, v0, v1 = s0 - 1 - m, max(s0 - 1 - m, 0), max(e0 - 1 - m, 0)
+    if v1 > v0:
+        lo_c[v0 - j0:v1 - j0] = ext[v0 - lo:v1 - lo]
+    hi_c = np.ones(e0 - s0)
+    v0, v1 = min(s0 + m, b), min(e0 + m, b)
+    if v1 > v0:
+        hi_c[:v1 - v0] = ext[v0 - lo:v1 - lo]
+    d = cum - upper
+    acc[0] = max(acc[0], float(np.max(np.abs(d))))
+    acc[1] = max(acc[1], float(np.max(cum - lower)), float(np.max(upper - prev)))
+    lo_dev, hi_dev = _bin_deviations(lo_c, hi_c, lower, upper)
+    acc[2] += float(_dot(d, d)) * inv_b
+    acc[3] += float(_dot(lo_dev, lo_dev)) * inv_b
+    acc[4] += float(_dot(hi_dev, hi_dev)) * inv_b
+    ok = upper < 1
+    w = np.where(ok, inv_b / np.where(ok, upper * (1 - upper), 1.0), 0.0)
+    acc[5] += float(_dot(d * d, w))
+    acc[6] += float(_dot(lo_dev * lo_dev, wint))
+    acc[7] += float(_dot(hi_dev * hi_dev, wint))
+    if s0 == 0:
+        acc[8], acc[9] = float(hi_dev[0]), float(cum[0])
+    if e0 == b:
+        acc[10], acc[11] = float(hi_dev[-1]), float(prev[-1])
+
+
 _PIT_CACHE: list[tuple[np.ndarray, float, tuple[GofStatistic, GofStatistic, GofStatistic]]] = []
 
 
@@ -176,56 +225,27 @@ def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
     b = int(counts.size)
     n = float(counts.sum())
     m = _shift(u_error, b)
-    inv_b = 1.0 / b
-    ks_low = ks_high = 0.0
-    ad_val = ad_lo = ad_hi = 0.0
-    cvm_val = cvm_lo = cvm_hi = 0.0
+    # [ks_low, ks_high, cvm, cvm_lo, cvm_hi, ad, ad_lo, ad_hi, first_hi, first_cum, last_hi, last_prev]
+    acc = np.zeros(12)
+    block_sums = _pit_block_numpy
+    if counts.dtype == np.int64:
+        from . import fused
+
+        kernels = fused._kernels()
+        if kernels is not None:  # one compiled loop per block (20 ms → 6 ms at 0.7 M bins)
+            block_sums = kernels.pit_statistics_block
     carry = 0  # counts before the block
-    first_hi = first_cum = last_hi = last_prev = 0.0
     for s0 in range(0, b, block):
         e0 = min(b, s0 + block)
-        lo = max(0, s0 - 1 - m)
-        hi = min(b, e0 + m)
-        base = carry - int(counts[lo:s0].sum())
-        ext = (base + np.cumsum(counts[lo:hi], dtype=np.int64)) / n  # C_j/n, j in [lo, hi)
         k = np.arange(s0, e0, dtype=np.float64)
-        upper = (k + 1) * inv_b
-        lower = k * inv_b
-        cum = ext[s0 - lo:e0 - lo]
-        prev = ext[s0 - 1 - lo:e0 - 1 - lo] if s0 > 0 else np.concatenate(([0.0], cum[:-1]))
-        # C_{k-1-m}/n and C_{k+m}/n (0 before the first bin, 1 after the last): slices of ext
-        lo_c = np.zeros(e0 - s0)
-        j0, v0, v1 = s0 - 1 - m, max(s0 - 1 - m, 0), max(e0 - 1 - m, 0)
-        if v1 > v0:
-            lo_c[v0 - j0:v1 - j0] = ext[v0 - lo:v1 - lo]
-        hi_c = np.ones(e0 - s0)
-        v0, v1 = min(s0 + m, b), min(e0 + m, b)
-        if v1 > v0:
-            hi_c[:v1 - v0] = ext[v0 - lo:v1 - lo]
-        d = cum - upper
-        ks_low = max(ks_low, float(np.max(np.abs(d))))
-        ks_high = max(ks_high, float(np.max(cum - lower)), float(np.max(upper - prev)))
-        a = lo_c - upper
-        c = hi_c - lower
-        hi_dev = np.maximum(np.abs(a), np.abs(c))
-        lo_dev = np.where((a <= 0) & (c >= 0), 0.0, np.minimum(np.abs(a), np.abs(c)))
-        cvm_val += float(_dot(d, d)) * inv_b
-        cvm_lo += float(_dot(lo_dev, lo_dev)) * inv_b
-        cvm_hi += float(_dot(hi_dev, hi_dev)) * inv_b
-        inner = (lower > 0) & (upper < 1)
-        ok = upper < 1
-        w = np.where(ok, inv_b / np.where(ok, upper * (1 - upper), 1.0), 0.0)
-        ad_val += float(_dot(d * d, w))
         # ∫ du/(u(1-u)) over the bin = logit(upper) - logit(lower) = log1p(1/k) + log1p(1/(B-k-1))
         with np.errstate(divide="ignore", invalid="ignore"):
-            wint = np.where(inner, np.log1p(1.0 / k) + np.log1p(1.0 / (b - k - 1)), 0.0)
-        ad_hi += float(_dot(hi_dev * hi_dev, wint))
-        ad_lo += float(_dot(lo_dev * lo_dev, wint))
-        if s0 == 0:
-            first_hi, first_cum = float(hi_dev[0]), float(cum[0])
-        if e0 == b:
-            last_hi, last_prev = float(hi_dev[-1]), float(prev[-1])
+            wint = np.where((k > 0) & (k < b - 1), np.log1p(1.0 / k) + np.log1p(1.0 / (b - k - 1)), 0.0)
+        block_sums(counts, s0, e0, carry, m, n, wint, acc)
         carry += int(counts[s0:e0].sum())
+    ks_low, ks_high, cvm_val, cvm_lo, cvm_hi, ad_val, ad_lo, ad_hi, first_hi, first_cum, last_hi, last_prev = \
+        (float(v) for v in acc)
+    inv_b = 1.0 / b
     eps = _U_CLIP
     g0 = inv_b
     if b > 1:

@@ -76,12 +76,18 @@ def _take(chunk: Any, flat: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def _subsample(sample: Sample, m: int, seed: int = 0) -> np.ndarray:
-    """About ``m`` values at uniformly chosen distinct positions of the sample (seeded): ``m``
-    positions drawn with replacement, repeats dropped (a uniform subset given its size)."""
+    """``m`` values at distinct positions of the sample (seeded): one uniformly chosen position in
+    each of ``m`` equal strata of the positions, so they come sorted and distinct (no sort).
+
+    Any set of positions chosen without looking at the values is an i.i.d. sample under the
+    structure checks' null; strata also spread the positions over the whole tensor.
+    """
     rng = np.random.default_rng(seed)
     per = math.prod(sample.shape)
-    picks = np.sort(rng.integers(0, per * sample.draws, size=m))
-    picks = picks[np.concatenate(([True], picks[1:] != picks[:-1]))]
+    total = per * sample.draws
+    m = min(m, total)
+    edges = (np.arange(m + 1, dtype=np.int64) * total) // m
+    picks = edges[:-1] + (rng.random(m) * np.diff(edges)).astype(np.int64)
     return np.concatenate([_take(c, picks[(picks >= i * per) & (picks < (i + 1) * per)] - i * per, sample.dtype)
                            for i, c in enumerate(sample.chunks)])
 

@@ -53,8 +53,9 @@ Memory and the power it costs
 16-bit samples use the summary's bit histogram (exact, any size); float32/float64 samples use the
 summary's sorted values (exact mode) or, up to :data:`TIES_CAP` values, all their values read
 again. Larger samples are subsampled: ties on
-:data:`TIES_CAP` uniformly chosen positions (a random subset of iid values is iid, so the null
-is exact), where a value repeated ``r`` times keeps each pair with probability ``q² = (m/n)²``
+:data:`TIES_CAP` positions, one uniformly chosen in each of as many equal strata (positions chosen
+without looking at the values hold iid values, so the null is exact), where a value repeated ``r``
+times keeps each pair with probability about ``q² = (m/n)²``
 (four identical blocks of ``n`` values: ``C ≈ 1.5·m·q``); blocks on :data:`BLOCK_CAP` aligned
 positions per shard (identity and correlation keep full power: one shared position already
 costs ``s_2``); repeated slices only up to :data:`SLICES_CAP` values.
