@@ -23,7 +23,7 @@ from .sources.sample import Sample
 from .stats.checks import CheckResult
 from .stats.decision import detectable_std_error
 from .stats.structure import structure_checks
-from .stats.summary import Summary, summarize
+from .stats.summary import Moments, Summary, choose_mode, summarize
 from .stats.tolerance import Tolerance
 from .theory.distributions import Distribution, Normal, TruncatedNormal, Uniform
 from .theory.specs import Spec
@@ -103,9 +103,10 @@ def _ldexp_chunk(chunk: Any, k: int) -> Any:
         return chunk * math.ldexp(1.0, half) * math.ldexp(1.0, k - half)
 
 
-#: Samples of at least this many values run their structure checks in a second thread while the
-#: summary's tests run (both are single-threaded numpy work of ~20 ms at n = 5e7; a thread start
-#: costs ~0.1 ms, more than a small sample's whole structure checks).
+#: Samples of at least this many values run their structure checks in a second thread, alongside
+#: the summary pass when the sample will be streamed (the checks read a few hundred thousand values at
+#: scattered positions, ~20 ms of single-threaded numpy work at n = 5e7, which otherwise followed
+#: the pass); a thread start costs ~0.1 ms, more than a small sample's whole structure checks.
 OVERLAP_MIN = 1 << 21
 
 
@@ -114,19 +115,37 @@ def _structure(sample: Sample, dist: Distribution, summary: Summary) -> tuple[Ch
         return structure_checks(sample, dist, summary)
 
 
+def _streamed(sample: Sample) -> Summary | None:
+    """What the structure checks read of a streamed ('pit') summary, known before the pass: its mode,
+    dtype and size (they read the values themselves); None for a sample that is not streamed or is
+    a shard of a distributed tensor (its structure checks gather it: a collective, which must not
+    run beside the summary's own)."""
+    if sample.n < OVERLAP_MIN or getattr(sample, "shard", None) is not None:
+        return None
+    if choose_mode(sample.dtype, sample.n) != "pit":
+        return None
+    nan = float("nan")
+    return Summary(sample.dtype, "pit", sample.n, 0, 0, 0, Moments(n=sample.n), nan, nan)
+
+
 def _guarded(sample: Sample, dist: Distribution, *, spec: Spec, info: SampleInfo, alpha: float,
              tolerance: Tolerance | None, summary: Summary | None = None,
              extra: tuple[CheckResult, ...] = ()) -> Verdict:
     try:
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # extremes are judged by the checks
-            if summary is None:
-                summary = summarize(sample, dist)
-            if summary.n_total < OVERLAP_MIN:
-                structure = _structure(sample, dist, summary)
+            streamed = _streamed(sample) if summary is None else None
+            if streamed is None and (summary is None or summary.n_total < OVERLAP_MIN):
+                summary = summarize(sample, dist) if summary is None else summary
                 return verify(summary, dist, spec=spec, sample=info, alpha=alpha, tolerance=tolerance,
-                              extra=structure + tuple(extra))
+                              extra=_structure(sample, dist, summary) + tuple(extra))
             with ThreadPoolExecutor(max_workers=1) as pool:
-                later = pool.submit(_structure, sample, dist, summary)
+                # a streamed sample: the structure checks run during the pass; their result stands
+                # unless the pass found the values on a 16-bit grid (then they run again on that summary)
+                early = pool.submit(_structure, sample, dist, streamed) if streamed is not None else None
+                if summary is None:
+                    summary = summarize(sample, dist)
+                later = early if early is not None and summary.mode == "pit" else \
+                    pool.submit(_structure, sample, dist, summary)
                 return verify(summary, dist, spec=spec, sample=info, alpha=alpha, tolerance=tolerance,
                               extra=lambda: later.result() + tuple(extra))
     except ArithmeticError:  # OverflowError, ZeroDivisionError, FloatingPointError

@@ -295,13 +295,18 @@ class _FusedAccumulator:
         u = self.dist.cdf(v)
         self.extra.append(np.minimum((u * self.bins).astype(np.int64), self.bins - 1))
 
-    def histogram(self) -> np.ndarray:
-        """The int64 PIT counts (narrow + wide; the wide array's pages are touched only by wraps)."""
-        h = self.counts.astype(np.int64)
+    def add_counts(self, h: np.ndarray | None) -> np.ndarray:
+        """Add this worker's PIT counts (narrow + wide + re-binned) to the int64 histogram ``h``
+        (made from the narrow counts when ``None``). In place: every fresh 5.6 MB array of the
+        0.7 M bins at n = 5e7 cost ~1 ms of page faults."""
+        if h is None:
+            h = self.counts.astype(np.int64)
+        else:
+            np.add(h, self.counts, out=h)
         if np.count_nonzero(self.wide):  # untouched zero pages cost no memory to read
             h += self.wide
-        if self.extra:  # one bincount for all re-binned values (one per chunk cost 1.5 ms each at 5e7)
-            h += np.bincount(np.concatenate(self.extra), minlength=self.bins)
+        for e in self.extra:  # the few re-binned values
+            np.add.at(h, e, 1)
         return h
 
 
@@ -358,8 +363,8 @@ def summarize_fused(chunks: tuple[Any, ...], dtype: str, mode: str, dist: Distri
             allv = allv[np.isfinite(allv)]
         sorted_values = np.sort(allv).astype(np.float64)  # sorting commutes with exact upcasting
     elif mode == "pit":
-        counts = accs[0].histogram()
-        for a in accs[1:]:
-            counts += a.histogram()
+        counts = None
+        for a in accs:
+            counts = a.add_counts(counts)
     return Summary(dtype, mode, int(st[_N]), int(st[_NAN]), int(st[_POS]), int(st[_NEG]), moments, lo, hi,
                    sorted_values, counts, int(st[_BELOW]), int(st[_ABOVE]), pit_error=0.0)
