@@ -66,7 +66,7 @@ def _worker(rank: int, world: int, port: int, out: str, root: str) -> None:
         mesh = init_device_mesh("cpu", (world,))
         res: dict = {}
         cases = {
-            "even": (64 * world, 96),  # exact mode
+            "even": (32 * world, 128),  # exact mode (at most 2^14 values)
             "uneven": (64 * world + 3, 97),
             "pit_uneven": (4099 + world, 257),  # > 2^20 values: the streamed mode; uneven rows
         }
