@@ -14,8 +14,8 @@ import verifier
 
 def mixed_results() -> list:
     rng = np.random.default_rng(0)
-    good = verifier.check(rng.normal(0, 0.05, size=(256, 128)).astype(np.float32), "normal(0, 0.05)")
-    bad = verifier.check(rng.normal(0, 0.06, size=(256, 128)).astype(np.float32), "normal(0, 0.05)")
+    good = verifier.check(rng.normal(0, 0.05, size=(128, 128)).astype(np.float32), "normal(0, 0.05)")
+    bad = verifier.check(rng.normal(0, 0.06, size=(128, 128)).astype(np.float32), "normal(0, 0.05)")
     bad = dataclasses.replace(bad, sample=dataclasses.replace(bad.sample, source="<script>alert(1)</script>"))
     big = verifier.check(rng.normal(0, 1, size=(1200, 1000)), "normal(0, 1)")  # pit mode
     exact = verifier.check(np.eye(4, dtype=np.float32), "eye", label="eye_")

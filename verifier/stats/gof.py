@@ -238,9 +238,11 @@ def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
     for s0 in range(0, b, block):
         e0 = min(b, s0 + block)
         k = np.arange(s0, e0, dtype=np.float64)
-        # ∫ du/(u(1-u)) over the bin = logit(upper) - logit(lower) = log1p(1/k) + log1p(1/(B-k-1))
+        # ∫ du/(u(1-u)) over the bin = logit(upper) - logit(lower) = log((k+1)(B-k) / (k(B-k-1)))
+        # = log1p(B / (k(B-k-1))), as (k+1)(B-k) = k(B-k-1) + B; 0 for the two end bins (their tails
+        # are bounded separately below)
         with np.errstate(divide="ignore", invalid="ignore"):
-            wint = np.where((k > 0) & (k < b - 1), np.log1p(1.0 / k) + np.log1p(1.0 / (b - k - 1)), 0.0)
+            wint = np.where((k > 0) & (k < b - 1), np.log1p(b / (k * (b - k - 1))), 0.0)
         block_sums(counts, s0, e0, carry, m, n, wint, acc)
         carry += int(counts[s0:e0].sum())
     ks_low, ks_high, cvm_val, cvm_lo, cvm_hi, ad_val, ad_lo, ad_hi, first_hi, first_cum, last_hi, last_prev = \
