@@ -269,3 +269,19 @@ def test_bins_stay_in_range_for_any_input(dist, dtype: str) -> None:
             ref = np.minimum((dist.cdf(x[finite]) * nb).astype(np.int64), nb - 1)
         got = kbuf[finite]
         assert np.array_equal(got[got >= 0], ref[got >= 0])  # where the loop is sure, it is right
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32),
+                          st.sampled_from([0.0, -0.0, -1e-45, 1e-45, -3.4e38, 3.4e38])), min_size=1, max_size=5000),
+       st.sampled_from(["float32", "float64"]), st.sampled_from([None, Normal(0.0, 1.0)]))
+def test_range_from_order_keys_equals_numpy(values: list[float], dtype: str, dist) -> None:
+    """min/max come from integer order keys of the bit patterns (vectorised): the finite values'
+    numpy min/max for any floats (signs, zeros, subnormals, the largest magnitudes, NaN/inf)."""
+    x = np.array(values, dtype=dtype)
+    finite = x[np.isfinite(x)]
+    got = summarize(_sample(x, dtype=dtype), dist, exact_max=0 if dist is not None else 1 << 14, backend="fused")
+    if finite.size:
+        assert (got.min, got.max) == (float(finite.min()), float(finite.max()))
+    else:
+        assert np.isnan(got.min) and np.isnan(got.max)

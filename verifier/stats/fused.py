@@ -220,6 +220,24 @@ def cpu_only(chunks: Iterable[Any]) -> bool:
     return True
 
 
+_KEY_MAX = np.iinfo(np.int64).max
+
+
+def _bits(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """``x``'s bit patterns as signed integers (a view) and the mask of their magnitude bits."""
+    if x.dtype == np.float32:
+        return x.view(np.int32), (1 << 31) - 1
+    return x.view(np.int64), (1 << 63) - 1
+
+
+def _from_keys(mm: np.ndarray, dtype: np.dtype) -> tuple[float, float]:
+    """The floats whose order keys (:func:`verifier.stats.fused_kernels.order_key`) are ``mm``."""
+    itype, mask = (np.int32, (1 << 31) - 1) if dtype == np.float32 else (np.int64, (1 << 63) - 1)
+    bits = np.array([k ^ mask if k < 0 else k for k in (int(mm[0]), int(mm[1]))], dtype=np.int64)
+    lo, hi = bits.astype(itype).view(dtype)
+    return float(lo), float(hi)
+
+
 class _FusedAccumulator:
     """One worker's partial summary: stats vector, narrow + wide PIT counts, kept values."""
 
@@ -257,8 +275,10 @@ class _FusedAccumulator:
             head = x[:SUB].astype(np.float64)
             head = head[np.isfinite(head)]
             c = float(head.mean()) if head.size else 0.0
-        self.ker.fused_float(x, c, self.kind, self.params, self.tab, self.counts, self.wide,
-                             self.defer, self.keep, st)
+        xb, maxpos = _bits(x)
+        mm = np.array([_KEY_MAX, -_KEY_MAX - 1], dtype=np.int64)
+        self.ker.fused_float(x, xb, maxpos, c, self.kind, self.params, self.tab, self.counts, self.wide,
+                             self.defer, self.keep, st, mm)
         nd = int(st[_NDEFER])
         if nd:
             if nd > DEFER_CAP:
@@ -271,8 +291,8 @@ class _FusedAccumulator:
                 # data far from the shift: this chunk's sums again, about its own mean
                 st2 = np.zeros(_NSTAT)
                 st2[_MIN], st2[_MAX] = np.inf, -np.inf
-                self.ker.fused_float(x, c + a, NONE, self.params, self.tab, self.counts, self.wide,
-                                     self.defer, self.keep, st2)
+                self.ker.fused_float(x, xb, maxpos, c + a, NONE, self.params, self.tab, self.counts,
+                                     self.wide, self.defer, self.keep, st2, mm.copy())
                 st[_S1:_S4 + 1] = st2[_S1:_S4 + 1]
                 c = c + a
             from .kernels import _central_from_power
@@ -283,9 +303,9 @@ class _FusedAccumulator:
             self.st[i] += st[i]
         self.st[_N] += k
         if m:
-            f = x if m == k else x[np.isfinite(x)]
-            self.st[_MIN] = min(self.st[_MIN], float(f.min()))
-            self.st[_MAX] = max(self.st[_MAX], float(f.max()))
+            lo, hi = _from_keys(mm, x.dtype)
+            self.st[_MIN] = min(self.st[_MIN], lo)
+            self.st[_MAX] = max(self.st[_MAX], hi)
         if self.mode == "exact":
             self.kept.append(x)
 

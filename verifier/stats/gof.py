@@ -21,6 +21,7 @@ calibration by simulation.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,6 +164,10 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 PIT_BLOCK = 1 << 16
 """Bins processed at a time by :func:`pit_statistics` (memory O(block), not O(bins))."""
 
+PIT_THREAD_BLOCKS = 2
+"""With at least twice this many blocks, :func:`pit_statistics` splits them between two threads
+(numpy and the compiled block loop release the GIL): 9 → 5 ms at the 0.7 M bins of n = 5e7."""
+
 def _pit_block_numpy(counts: np.ndarray, s0: int, e0: int, carry: int, m: int, n: float, wint: np.ndarray,
                      acc: np.ndarray) -> None:
     """The KS/CvM/AD sums of bins ``[s0, e0)`` for :func:`pit_statistics` (the numpy path; numba's
@@ -234,17 +239,32 @@ def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
         kernels = fused._kernels()
         if kernels is not None:  # one compiled loop per block (20 ms → 6 ms at 0.7 M bins)
             block_sums = kernels.pit_statistics_block
-    carry = 0  # counts before the block
-    for s0 in range(0, b, block):
-        e0 = min(b, s0 + block)
-        k = np.arange(s0, e0, dtype=np.float64)
-        # ∫ du/(u(1-u)) over the bin = logit(upper) - logit(lower) = log((k+1)(B-k) / (k(B-k-1)))
-        # = log1p(B / (k(B-k-1))), as (k+1)(B-k) = k(B-k-1) + B; 0 for the two end bins (their tails
-        # are bounded separately below)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            wint = np.where((k > 0) & (k < b - 1), np.log1p(b / (k * (b - k - 1))), 0.0)
-        block_sums(counts, s0, e0, carry, m, n, wint, acc)
-        carry += int(counts[s0:e0].sum())
+    starts = np.arange(0, b, block, dtype=np.int64)
+    carries = np.concatenate(([0], np.cumsum(np.add.reduceat(counts, starts), dtype=np.int64)[:-1]))
+
+    def blocks(first: int, last: int, into: np.ndarray) -> None:
+        for i in range(first, last):
+            s0, e0 = int(starts[i]), min(b, int(starts[i]) + block)
+            k = np.arange(s0, e0, dtype=np.float64)
+            # ∫ du/(u(1-u)) over the bin = logit(upper) - logit(lower) = log((k+1)(B-k) / (k(B-k-1)))
+            # = log1p(B / (k(B-k-1))), as (k+1)(B-k) = k(B-k-1) + B; 0 for the two end bins (their
+            # tails are bounded separately below)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wint = np.where((k > 0) & (k < b - 1), np.log1p(b / (k * (b - k - 1))), 0.0)
+            block_sums(counts, s0, e0, int(carries[i]), m, n, wint, into)
+
+    half = starts.size // 2
+    if half >= PIT_THREAD_BLOCKS:  # the second half of the blocks in a second thread (a fixed split:
+        later = np.zeros(12)       # the sums are added in the same order in every run)
+        worker = threading.Thread(target=blocks, args=(half, starts.size, later))
+        worker.start()
+        blocks(0, half, acc)
+        worker.join()
+        acc[0], acc[1] = max(acc[0], later[0]), max(acc[1], later[1])
+        acc[2:8] += later[2:8]
+        acc[10:12] = later[10:12]
+    else:
+        blocks(0, starts.size, acc)
     ks_low, ks_high, cvm_val, cvm_lo, cvm_hi, ad_val, ad_lo, ad_hi, first_hi, first_cum, last_hi, last_prev = \
         (float(v) for v in acc)
     inv_b = 1.0 / b
