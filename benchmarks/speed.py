@@ -71,7 +71,7 @@ def run_case(dtype: str, n: int, do_scipy: bool) -> dict:
     rss0 = _status("VmRSS")
     peak_ok = _reset_peak()
     times = []
-    for _ in range(3):
+    for _ in range(3 if n > 10**5 else 30):  # small tensors: a fixed cost, measured as an audit pays it
         t0 = time.perf_counter()
         v = verifier.check(x, "normal(0, 1)")
         times.append(time.perf_counter() - t0)
