@@ -6,8 +6,9 @@ paths are used. Both give the same :class:`~verifier.stats.summary.Summary`: the
 counts, min/max and histogram (exactly), moments to float64 rounding.
 
 One loop per value
-    Each chunk of :data:`CHUNK` values is read once. Per value: the finiteness test, min
-    and max, the power sums ``Σd, Σd², Σd³, Σd⁴`` of ``d = x - c`` about a shift ``c`` (the
+    Each chunk of :data:`CHUNK` values is read once. Per value: the finiteness test, the
+    range (as integer order keys of the bit patterns: a vectorised loop; float min/max reductions
+    vectorise only with ``nnan``, under which NaN detection would be undefined), the power sums ``Σd, Σd², Σd³, Σd⁴`` of ``d = x - c`` about a shift ``c`` (the
     null mean, or the first chunk's mean) in float64, accumulated in blocks of
     :data:`SUB` values whose sums are added to the chunk totals (blocked summation: the
     rounding error grows with ``SUB + n/SUB``, not ``n``), and, in 'pit' mode, the bin
@@ -49,8 +50,9 @@ The PIT bin, exactly the reference one
     converted to monomials; the bound stated above is the measured one, not the fit's.
 
 Threads
-    Chunks are fed to :func:`verifier.stats.kernels.cpu_workers` Python threads that call the
-    compiled kernel with the GIL released; samples below :data:`THREAD_MIN` values are
+    The calling thread and ``cpu_workers() - 1`` more Python threads each take the next chunk
+    when free (:func:`verifier.stats.kernels._feed_parallel`) and call the compiled kernel with
+    the GIL released; samples below :data:`THREAD_MIN` values are
     summarised in the calling thread (no thread is started). numba's own parallel layer is
     not used, so nothing competes with torch's or BLAS's thread pools.
 
