@@ -207,8 +207,11 @@ def _views(chunks: Iterable[Any], dtype: str) -> Iterator[np.ndarray]:
             if not isinstance(flat, np.ndarray) and flat.is_contiguous():
                 flat = _to_numpy_block(flat, dtype)  # one numpy view of it all: slicing a tensor costs 50 µs
             m = flat.shape[0]
-            for s in range(0, m, CHUNK):
-                yield _to_numpy_block(flat[s:s + CHUNK], dtype)
+            s = 0
+            while s < m:  # the last chunks smaller: the workers finish together
+                size = CHUNK if m - s > 4 * CHUNK else CHUNK // 4
+                yield _to_numpy_block(flat[s:s + size], dtype)
+                s += size
 
 
 def cpu_only(chunks: Iterable[Any]) -> bool:

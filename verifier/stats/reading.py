@@ -88,6 +88,8 @@ def _subsample(sample: Sample, m: int, seed: int = 0) -> np.ndarray:
     m = min(m, total)
     edges = (np.arange(m + 1, dtype=np.int64) * total) // m
     picks = edges[:-1] + (rng.random(m) * np.diff(edges)).astype(np.int64)
+    if len(sample.chunks) == 1:
+        return _take(sample.chunks[0], picks, sample.dtype)
     return np.concatenate([_take(c, picks[(picks >= i * per) & (picks < (i + 1) * per)] - i * per, sample.dtype)
                            for i, c in enumerate(sample.chunks)])
 
