@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
-import torch
 
 import verifier
 from verifier import extremes
@@ -14,14 +14,14 @@ from verifier import extremes
 N = extremes.OVERLAP_MIN + 8  # streamed, and divisible by 8: every shard split applies
 
 
-def _tensors() -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    normal = torch.empty(N).normal_(generator=g)
-    on_grid = normal.to(torch.bfloat16).float()  # the pass finds the bf16 grid: checks run again
-    shard = torch.empty(N // 4).normal_(generator=g)
-    repeated = shard.repeat(4)  # 4 identical shards: the blocks check fails
-    with_nan = normal.clone()
-    with_nan[::1000] = float("nan")
+def _tensors() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    normal = rng.standard_normal(N).astype(np.float32)
+    on_grid = (normal.view(np.uint32) & np.uint32(0xFFFF0000)).view(np.float32)  # on the bf16 grid: checks run again
+    shard = rng.standard_normal(N // 4).astype(np.float32)
+    repeated = np.tile(shard, 4)  # 4 identical shards: the blocks check fails
+    with_nan = normal.copy()
+    with_nan[::1000] = np.nan
     return {"normal": normal, "on_grid": on_grid, "repeated": repeated, "with_nan": with_nan}
 
 

@@ -6,7 +6,7 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
-import torch
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy import stats as st
@@ -60,6 +60,7 @@ def test_several_splits_keep_each_splits_tests() -> None:
 def test_identical_shards_with_nan_fail() -> None:
     """Shards seeded alike fail even when some values are NaN (each pair on its finite positions);
     the NaNs themselves fail the ``finite`` check."""
+    torch = pytest.importorskip("torch")
     g = torch.Generator().manual_seed(3)
     shard = torch.empty(64, 128).normal_(0.0, math.sqrt(2 / 128), generator=g)
     w = torch.cat([shard, shard])

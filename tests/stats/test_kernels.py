@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-import torch
 
 from verifier.stats.kernels import _feed_parallel
 
@@ -34,6 +33,7 @@ def test_a_worker_error_is_raised_and_torch_threads_restored() -> None:
                 raise ArithmeticError("chunk 7")
             super().feed(item)
 
+    torch = pytest.importorskip("torch")
     before = torch.get_num_threads()
     accs = [Failing(), Failing()]
     with pytest.raises(ArithmeticError, match="chunk 7"):
