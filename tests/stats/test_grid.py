@@ -43,3 +43,19 @@ def test_round_to_dtype() -> None:
     assert round_to_dtype(0.1, "float16") == float(np.float16(0.1))
     assert round_to_dtype(0.1, "float32") == float(np.float32(0.1))
     assert round_to_dtype(0.1, "float64") == 0.1
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_quick_reject_never_rejects_a_grid_value(dtype: str) -> None:
+    """Every finite value of the 16-bit grid (subnormals, ±0, the extremes) passes the quick test, as
+    float32 and as float64; a value off the grid is caught by it or by the full test."""
+    from verifier.stats.grid import _surely_off, grid_bits, grid_values
+
+    g = grid_values(dtype)
+    g = g[np.isfinite(g)]
+    for chunk in np.array_split(g, 64):
+        assert not _surely_off(chunk, dtype)
+        assert not _surely_off(chunk.astype(np.float32), dtype)
+    off = np.nextafter(np.float32(g[g > 0][::97]), np.float32(np.inf))  # one float32 ulp above grid values
+    assert _surely_off(off, dtype)
+    assert grid_bits(np.concatenate([g[:100], off[:1]]).astype(np.float64), dtype) is None

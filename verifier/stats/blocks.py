@@ -42,15 +42,17 @@ MIN_CORRELATION = 32
 
 @dataclass(frozen=True)
 class _Tests:
-    """Several tests' p-values, and how to describe test ``i`` (only the smallest is ever described:
-    building ~70 sentences per tensor cost more than the tests at small n)."""
+    """``count`` tests of a Bonferroni family: their smallest p-value and how to describe that test
+    (only the smallest is ever described: building ~70 sentences per tensor cost more than the
+    tests at small n)."""
 
-    pvalues: np.ndarray
-    describe: Callable[[int], str]
+    count: int
+    pvalue: float
+    describe: Callable[[], str]
 
 
 def _one(pvalue: float, detail: str) -> _Tests:
-    return _Tests(np.array([pvalue]), lambda _i: detail)
+    return _Tests(1, pvalue, lambda: detail)
 
 
 def _shard_values(a: Any, dtype: str, axis: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -117,42 +119,49 @@ def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> 
     pair ``(i, j)`` is tested on the ``m'`` positions where both values are finite: the count of
     equal values against ``Binomial(m', s_2)``, and, when both rows vary and
     ``m' ≥ MIN_CORRELATION``, Pearson's ``r`` by ``t = r·√((m'−2)/(1−r²))`` on ``m' − 2`` degrees of
-    freedom. The p-values of all splits come from one call of each special function (a small
-    tensor's checks are dominated by per-call costs, not by arithmetic).
+    freedom. Only the smallest p-value is needed (Bonferroni), so the special functions are only
+    evaluated where it can be: identity tests with an equal value (else p = 1), and per number of
+    degrees of freedom the largest ``|t|`` (the p-value falls with ``|t|``). Ties go to the first
+    test in split order, identity tests before correlation tests.
     """
-    meta: list[tuple[int, int, int, int]] = []  # (axis, k, i, j) per pair
+    meta: list[tuple[int, int, int, int, int]] = []  # (split, axis, k, i, j) per pair
     parts = []
-    for axis, k, v in splits:
+    for g, (axis, k, v) in enumerate(splits):
         a, b = _pairs(k)
-        meta += [(axis, k, i, j) for i, j in zip(a.tolist(), b.tolist())]
+        meta += [(g, axis, k, i, j) for i, j in zip(a.tolist(), b.tolist())]
         parts.append(_pair_statistics(v))
     m, same, r, keep = (np.concatenate(c) for c in zip(*parts))
-    # P(Binomial(m', s2) ≥ same), as _binom_sf, for every pair at once
-    p_same = np.where(same <= 0, 1.0, special.bdtrc(np.maximum(same - 1, 0), m, min(max(model.s2, 0.0), 1.0)))
-    df = np.maximum(m - 2, 1)
-    t = r * np.sqrt(df / np.maximum(1e-300, 1.0 - r * r))
-    p_corr = 2.0 * special.stdtr(df, -np.abs(t))
-    # each split's identity tests, then its correlation tests (the order of a Bonferroni family
-    # only decides which of equal smallest p-values is described)
-    order: list[tuple[int, int]] = []  # (0 identity | 1 correlation, pair)
-    first = 0
-    for _, k, _v in splits:
-        pairs = range(first, first + k * (k - 1) // 2)
-        order += [(0, q) for q in pairs] + [(1, q) for q in pairs if keep[q]]
-        first = pairs.stop
-    kinds = np.array([kind for kind, _ in order], dtype=bool)
-    idx = np.array([q for _, q in order], dtype=np.int64)
-    pvalues = np.where(kinds, p_corr[idx], p_same[idx]).astype(np.float64)
+    candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
+    hit = np.flatnonzero(same > 0)
+    if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
+        p_same = special.bdtrc(same[hit] - 1, m[hit], min(max(model.s2, 0.0), 1.0))
+        candidates += [(float(p), meta[q][0], 0, int(q)) for p, q in zip(p_same, hit)]
+    kept = np.flatnonzero(keep)
+    if kept.size:
+        df = m[kept] - 2
+        t = np.abs(r[kept]) * np.sqrt(df / np.maximum(1e-300, 1.0 - r[kept] ** 2))
+        top = []
+        for d in np.unique(df):  # per df, the first pair with the largest |t|
+            same_df = np.flatnonzero(df == d)
+            top.append(kept[same_df[np.argmax(t[same_df])]])
+        top_t = np.abs(r[top]) * np.sqrt((m[top] - 2) / np.maximum(1e-300, 1.0 - r[top] ** 2))
+        p_corr = 2.0 * special.stdtr(m[top] - 2, -top_t)
+        candidates += [(float(p), meta[q][0], 1, int(q)) for p, q in zip(p_corr, top)]
+    count = int(m.size + kept.size)
+    if not candidates:
+        first = meta[0]
+        return _Tests(count, 1.0, lambda: f"axis {first[1]}, {first[2]}-way split, shards {first[3]} and "
+                                          f"{first[4]}: {same[0]:,} of {m[0]:,} aligned values equal")
+    p, _, kind, q = min(candidates)
+    _g, axis, k, i, j = meta[q]
 
-    def describe(c: int) -> str:
-        kind, q = order[c]
-        axis, k, i, j = meta[q]
+    def describe() -> str:
         name = f"axis {axis}, {k}-way split, shards {i} and {j}"
         if kind == 0:
             return f"{name}: {same[q]:,} of {m[q]:,} aligned values equal"
         return f"{name}: correlation {r[q]:+.3f} over {m[q]:,} aligned values"
 
-    return _Tests(pvalues, describe)
+    return _Tests(count, p, describe)
 
 
 def _repeated_slices(bits: np.ndarray, axis: int) -> int:
@@ -214,11 +223,10 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if splits:
         tests.insert(0, _pair_tests(splits, model))
-    count = sum(int(t.pvalues.size) for t in tests)
+    count = sum(t.count for t in tests)
     if not count:
         return None
-    worst = min((t for t in tests if t.pvalues.size), key=lambda t: float(t.pvalues.min()))
-    i = int(np.argmin(worst.pvalues))
-    p = min(1.0, count * float(worst.pvalues[i]))
-    detail = f"{count} shard/slice tests (Bonferroni), smallest p: {worst.describe(i)}{skipped}"
+    worst = min(tests, key=lambda t: t.pvalue)
+    p = min(1.0, count * worst.pvalue)
+    detail = f"{count} shard/slice tests (Bonferroni), smallest p: {worst.describe()}{skipped}"
     return CheckResult("blocks", float(count), p, detail)
