@@ -285,3 +285,20 @@ def test_range_from_order_keys_equals_numpy(values: list[float], dtype: str, dis
         assert (got.min, got.max) == (float(finite.min()), float(finite.max()))
     else:
         assert np.isnan(got.min) and np.isnan(got.max)
+
+
+def test_kernel_constants_are_the_ones_compiled() -> None:
+    """numba's cache keys on fused_kernels.py only: the constants it imports from fused.py must be
+    restated there, so that changing them rebuilds the cache (a stale SUB would size buffers the
+    kernels index without bounds checks)."""
+    from verifier.stats import fused_kernels
+
+    assert fused_kernels.COMPILED_CONSTANTS == {name: getattr(fused, name) for name in fused_kernels.COMPILED_CONSTANTS}
+    # every constant the kernels import from fused.py is listed
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(fused_kernels))
+    imported = {a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "fused"
+                for a in node.names}
+    assert imported == set(fused_kernels.COMPILED_CONSTANTS)

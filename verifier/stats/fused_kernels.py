@@ -35,6 +35,13 @@ from .fused import (
     UNIFORM,
 )
 
+#: The constants above as this file compiled them. numba's cache keys on this file only, so a change
+#: of them in fused.py alone would be served stale from the cache (SUB sizes buffers that the kernels
+#: index without bounds checks). ``tests/stats/test_fused.py`` requires this copy to equal fused.py's:
+#: changing them means editing this file too, which rebuilds the cache.
+COMPILED_CONSTANTS = {"_ABOVE": 11, "_BELOW": 10, "_N": 0, "_NAN": 7, "_NDEFER": 12, "_NEG": 9, "_POS": 8,
+                      "_S1": 1, "_S2": 2, "_S3": 3, "_S4": 4, "NONE": 0, "NORMAL": 2, "SUB": 2048, "UNIFORM": 1}
+
 
 def njit(**kw: Any) -> Any:
     """``numba.njit`` with the on-disk cache where a cache location is writable."""
