@@ -64,9 +64,11 @@ def run_case(dtype: str, n: int, do_scipy: bool) -> dict:
     x.normal_()
     gen = min(gen, time.perf_counter() - t0)
     a = x.numpy() if dtype != "bfloat16" else x.view(torch.int16).numpy()
-    t0 = time.perf_counter()
-    a.sum()
-    tsum = time.perf_counter() - t0
+    tsum = float("inf")
+    for _ in range(3):  # best of 3, like the check (one timing varied 0.017-0.033 s at 5e7)
+        t0 = time.perf_counter()
+        a.sum()
+        tsum = min(tsum, time.perf_counter() - t0)
     verifier.check(x, "normal(0, 1)")  # warm-up: imports, caches, first-touch of code pages
     rss0 = _status("VmRSS")
     peak_ok = _reset_peak()
