@@ -140,13 +140,12 @@ def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> 
     if kept.size:
         df = m[kept] - 2
         t = np.abs(r[kept]) * np.sqrt(df / np.maximum(1e-300, 1.0 - r[kept] ** 2))
-        top = []
-        for d in np.unique(df):  # per df, the first pair with the largest |t|
+        top = []  # positions in kept: per df, the first pair with the largest |t|
+        for d in np.unique(df):
             same_df = np.flatnonzero(df == d)
-            top.append(kept[same_df[np.argmax(t[same_df])]])
-        top_t = np.abs(r[top]) * np.sqrt((m[top] - 2) / np.maximum(1e-300, 1.0 - r[top] ** 2))
-        p_corr = 2.0 * special.stdtr(m[top] - 2, -top_t)
-        candidates += [(float(p), meta[q][0], 1, int(q)) for p, q in zip(p_corr, top)]
+            top.append(same_df[np.argmax(t[same_df])])
+        p_corr = 2.0 * special.stdtr(df[top], -t[top])
+        candidates += [(float(p), meta[q][0], 1, int(q)) for p, q in zip(p_corr, kept[top])]
     count = int(m.size + kept.size)
     if not candidates:
         first = meta[0]

@@ -228,16 +228,20 @@ def cpu_only(chunks: Iterable[Any]) -> bool:
 _KEY_MAX = np.iinfo(np.int64).max
 
 
+def _int_type(dtype: np.dtype) -> tuple[type, int]:
+    """The signed integer type of a float dtype's bit patterns, and the mask of their magnitude bits."""
+    return (np.int32, (1 << 31) - 1) if dtype == np.float32 else (np.int64, (1 << 63) - 1)
+
+
 def _bits(x: np.ndarray) -> tuple[np.ndarray, int]:
     """``x``'s bit patterns as signed integers (a view) and the mask of their magnitude bits."""
-    if x.dtype == np.float32:
-        return x.view(np.int32), (1 << 31) - 1
-    return x.view(np.int64), (1 << 63) - 1
+    itype, mask = _int_type(x.dtype)
+    return x.view(itype), mask
 
 
 def _from_keys(mm: np.ndarray, dtype: np.dtype) -> tuple[float, float]:
     """The floats whose order keys (:func:`verifier.stats.fused_kernels.order_key`) are ``mm``."""
-    itype, mask = (np.int32, (1 << 31) - 1) if dtype == np.float32 else (np.int64, (1 << 63) - 1)
+    itype, mask = _int_type(dtype)
     bits = np.array([k ^ mask if k < 0 else k for k in (int(mm[0]), int(mm[1]))], dtype=np.int64)
     lo, hi = bits.astype(itype).view(dtype)
     return float(lo), float(hi)

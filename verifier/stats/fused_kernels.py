@@ -192,6 +192,14 @@ def phi_values(z: Any, tab: Any, out: Any) -> None:
         out[i] = phi(z[i], g, a_max, x_scale)
 
 
+@njit(nogil=True, fastmath=FASTMATH, inline="always")
+def add_powers(d: float, b1: float, b2: float, b3: float, b4: float) -> Any:
+    """``(b1 + d, b2 + d², b3 + d³, b4 + d⁴)``: one value's share of the power sums (inlined into
+    the vectorised loops)."""
+    d2 = d * d
+    return b1 + d, b2 + d2, b3 + d2 * d, b4 + d2 * d2
+
+
 @njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
 def pit_block(xs: Any, c: float, kind: int, p: Any, tab: Any, nb: int, kbuf: Any) -> Any:
     """One vectorised loop per kind over a block: kbuf[i] = the bin of xs[i] or -1 (set aside),
@@ -207,12 +215,7 @@ def pit_block(xs: Any, c: float, kind: int, p: Any, tab: Any, nb: int, kbuf: Any
         lo, hi, mul = p[4], p[5], p[1] * nb
         for i in range(xs.shape[0]):
             v = np.float64(xs[i])
-            d = v - c
-            d2 = d * d
-            b1 += d
-            b2 += d2
-            b3 += d2 * d
-            b4 += d2 * d2
+            b1, b2, b3, b4 = add_powers(v - c, b1, b2, b3, b4)
             below += np.int64(v < lo)
             above += np.int64(v > hi)
             v = v if v > lo else lo  # the reference clips u to [0, 1]
@@ -223,24 +226,14 @@ def pit_block(xs: Any, c: float, kind: int, p: Any, tab: Any, nb: int, kbuf: Any
         loc, inv, mul = p[0], p[1], p[2]
         for i in range(xs.shape[0]):
             v = np.float64(xs[i])
-            d = v - c
-            d2 = d * d
-            b1 += d
-            b2 += d2
-            b3 += d2 * d
-            b4 += d2 * d2
+            b1, b2, b3, b4 = add_powers(v - c, b1, b2, b3, b4)
             kbuf[i] = bin_of(phi((v - loc) * inv, g, a_max, x_scale) * mul, nb, band)
     else:  # truncated normal: t = (Φ̃(z) - Φ(α))·B/Z, z clamped to [α, β]
         g, a_max, x_scale = coefficients(tab)
         loc, inv, mul, add, lo, hi, zlo, zhi = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
         for i in range(xs.shape[0]):
             v = np.float64(xs[i])
-            d = v - c
-            d2 = d * d
-            b1 += d
-            b2 += d2
-            b3 += d2 * d
-            b4 += d2 * d2
+            b1, b2, b3, b4 = add_powers(v - c, b1, b2, b3, b4)
             below += np.int64(v < lo)
             above += np.int64(v > hi)
             z = (v - loc) * inv
@@ -274,19 +267,13 @@ def count_block(xs: Any, kbuf: Any, ok: bool, keep: Any, counts: Any, wide: Any,
 def moments_block(x: Any, s: int, e: int, c: float, st: Any) -> bool:
     """Add Σd..Σd⁴ of x[s:e] to st; False (nothing added) if a value is not finite.
 
-    (A non-finite value makes Σd non-finite, or Σd⁴ infinite; min/max are taken by
-    the caller with numpy's vectorised reductions, which LLVM does not emit here.) Used
-    without a null; :func:`pit_block` computes the same sums in its own loop.
+    (A non-finite value makes Σd non-finite, or Σd⁴ infinite; the range is kept by
+    :func:`key_range`.) Used without a null; :func:`pit_block` adds the same sums in its own loop.
     """
     b1 = b2 = b3 = b4 = 0.0
     xs = x[s:e]  # indices from 0: contiguous vector loads (x[i] for i in range(s, e) may wrap
     for i in range(xs.shape[0]):  # around a negative i, so LLVM emitted gathers)
-        d = np.float64(xs[i]) - c
-        d2 = d * d
-        b1 += d
-        b2 += d2
-        b3 += d2 * d
-        b4 += d2 * d2
+        b1, b2, b3, b4 = add_powers(np.float64(xs[i]) - c, b1, b2, b3, b4)
     if not (abs(b1) < np.inf and abs(b4) < np.inf):
         return False
     st[_N] += e - s
