@@ -98,16 +98,35 @@ def test_grouped_on_a_grid_is_the_discrete_statistic() -> None:
 
 
 def test_ks_pvalue_is_scipys_kstwo() -> None:
-    """The direct ``kolmogn`` call gives ``scipy.stats.kstwo.sf`` exactly (small, medium, large n)."""
+    """The direct ``kolmogn`` call gives ``scipy.stats.kstwo.sf`` exactly (small, medium, large n),
+    and the Pelz-Good branch is taken where scipy takes it (some of these points are in it)."""
     from scipy import stats as st
 
-    from verifier.stats.gof_laws import KS_TAIL_N, ks_pvalue
+    from verifier.stats.gof_laws import KS_TAIL_N, _pelz_good_applies, ks_pvalue
 
     for n in (1, 2, 7, 30, 100, 1000, 5000, 10**5):
         for d in (0.5 / n, 1.0 / math.sqrt(n), 1.4 / math.sqrt(n), 2.0 / math.sqrt(n), 0.999):
             if n > KS_TAIL_N and n * d * d >= 2.2:
                 continue  # the Smirnov approximation: test_ks_tail_approximation_is_conservative_and_close
+            if _pelz_good_applies(d, n):
+                continue  # the transcribed Pelz-Good branch: test_ks_pelz_good_is_scipys
             assert ks_pvalue(d, n) == min(1.0, float(st.kstwo.sf(d, n))), (n, d)
+
+
+def test_ks_pelz_good_is_scipys() -> None:
+    """Where ``kstwo.sf`` takes Pelz-Good's approximation, the float transcription gives its value
+    to 2e-14 relative, over n from 141 to 1e7 and d across the region (thousands of points)."""
+    from scipy import stats as st
+
+    from verifier.stats.gof_laws import _pelz_good_applies, ks_pvalue
+
+    tested = 0
+    for n in np.unique(np.geomspace(141, 10**7, 30).astype(int)).tolist():
+        for d in np.geomspace(0.5 / n, 0.6, 200).tolist():
+            if _pelz_good_applies(d, n):
+                tested += 1
+                assert ks_pvalue(d, n) == pytest.approx(float(st.kstwo.sf(d, n)), rel=2e-14, abs=1e-300), (n, d)
+    assert tested > 1500
 
 
 def test_ks_tail_approximation_is_conservative_and_close() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier.stats.grid import grid_values, round_to_dtype, rounded_null
 from verifier.theory.distributions import Normal, Uniform
@@ -59,3 +61,23 @@ def test_quick_reject_never_rejects_a_grid_value(dtype: str) -> None:
     off = np.nextafter(np.float32(g[g > 0][::97]), np.float32(np.inf))  # one float32 ulp above grid values
     assert _surely_off(off, dtype)
     assert grid_bits(np.concatenate([g[:100], off[:1]]).astype(np.float64), dtype) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["float32", "bfloat16", "float16", "mixed"]), st.integers(1, 300), st.integers(0, 2**32 - 1))
+def test_grids_holding_is_each_grid_checked_alone(kind: str, n: int, seed: int) -> None:
+    """The shared quick reject never drops a grid that holds every value (values stored as
+    float32/float64, on either 16-bit grid, on both, on neither, or all but one on a grid)."""
+    from verifier.stats.grid import grid_bits, grids_holding
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(np.float32)
+    if kind == "bfloat16":
+        x = (x.view(np.uint32) & np.uint32(0xFFFF0000)).view(np.float32)
+    elif kind == "float16":
+        x = x.astype(np.float16).astype(np.float32)
+    elif kind == "mixed":
+        x = x.astype(np.float16).astype(np.float32)
+        x[rng.integers(n)] = np.float32(1.0 + 2.0**-20)
+    for values in (x, x.astype(np.float64)):
+        assert grids_holding(values) == tuple(g for g in ("bfloat16", "float16") if grid_bits(values, g) is not None)

@@ -94,3 +94,13 @@ def test_errors(text: str, match: str) -> None:
 def test_not_a_string() -> None:
     with pytest.raises(SpecError, match="must be a string"):
         parse_spec(3)  # type: ignore[arg-type]
+
+
+def test_parsed_specs_are_cached_and_errors_are_not() -> None:
+    """A spec string parses once (specs are frozen, so the cached object is safe to share); a
+    bad string raises on every call, and names= bypass the cache."""
+    assert parse_spec("he_normal(mode='fan_out')") is parse_spec("he_normal(mode='fan_out')")
+    for _ in range(2):
+        with pytest.raises(SpecError):
+            parse_spec("he_normal(mode='sideways')")
+    assert parse_spec("normal(0, r)", {"r": 0.02}) == parse_spec("normal(0, 0.02)")

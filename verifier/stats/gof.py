@@ -29,6 +29,7 @@ from .gof_laws import ad_pvalue, cvm_pvalue, ks_pvalue
 
 __all__ = [
     "GofStatistic",
+    "exact_statistics",
     "ks_exact",
     "ks_grouped",
     "ad_exact",
@@ -73,20 +74,40 @@ def _blocks(n: int) -> range:
     return range(0, n, _EXACT_BLOCK)
 
 
-def ks_exact(u_sorted: np.ndarray) -> GofStatistic:
-    r"""Kolmogorov-Smirnov distance from sorted ``u_i = F(x_(i))``.
+def exact_statistics(u_sorted: np.ndarray) -> tuple[GofStatistic, GofStatistic, GofStatistic]:
+    r"""Kolmogorov-Smirnov, Anderson-Darling and Cramér-von Mises statistics from sorted
+    ``u_i = F(x_(i))``, in blocks of :data:`_EXACT_BLOCK` sharing ``k_i = 2i − 1`` and
+    ``a_i = 2n·u_(i) − k_i`` (``2n`` times the deviation from the plotting position):
 
-    .. math:: D = \max_i \max(i/n - u_{(i)},\ u_{(i)} - (i-1)/n)
-
-    which is :math:`\sup_x |F_n(x) - F(x)|` (ties included).
+    .. math::
+        D &= \max_i \max(i/n - u_{(i)},\ u_{(i)} - (i-1)/n) = \frac{1 + \max_i |a_i|}{2n}
+        \quad(\sup_x |F_n(x) - F(x)|,\ \text{ties included}),\\
+        A^2 &= -n - \frac1n \sum_i \left[k_i \ln u_{(i)} + (2n - k_i) \ln(1 - u_{(i)})\right]
+        \quad(u\ \text{clipped to}\ [ε, 1 - ε],\ ε = 10^{-12}),\\
+        W^2 &= \frac{1}{12n} + \sum_i \left(u_{(i)} - \frac{2i-1}{2n}\right)^2 = \frac{1}{12n} + \frac{\sum_i a_i^2}{4n^2}.
     """
     n = u_sorted.size
-    d = 0.0
+    if n == 0:
+        zero = GofStatistic(0.0, 0.0, 0.0)
+        return zero, zero, zero
+    top, ad_sum, cvm_sum = -math.inf, 0.0, 0.0
     for s0 in _blocks(n):
         u = u_sorted[s0:s0 + _EXACT_BLOCK]
-        i = np.arange(s0 + 1, s0 + 1 + u.size, dtype=np.float64)
-        d = max(d, float(np.max(i / n - u)), float(np.max(u - (i - 1) / n)))
-    return GofStatistic(d, d, d)
+        k = np.arange(2 * s0 + 1, 2 * (s0 + u.size), 2, dtype=np.float64)
+        a = u * (2.0 * n) - k
+        top = max(top, float(a.max()), -float(a.min()))
+        cvm_sum += _dot(a, a)
+        c = np.clip(u, _U_CLIP, 1.0 - _U_CLIP)
+        ad_sum += _dot(k, np.log(c)) + _dot(2.0 * n - k, np.log1p(-c))
+    d = (1.0 + top) / (2 * n)
+    a2 = float(-n - ad_sum / n)
+    w2 = 1.0 / (12 * n) + cvm_sum / (4.0 * n * n)
+    return GofStatistic(d, d, d), GofStatistic(a2, a2, a2), GofStatistic(w2, w2, w2)
+
+
+def ks_exact(u_sorted: np.ndarray) -> GofStatistic:
+    """Kolmogorov-Smirnov distance from sorted ``u_i`` (:func:`exact_statistics`)."""
+    return exact_statistics(u_sorted)[0]
 
 
 def ks_grouped(counts: np.ndarray, upper: np.ndarray | None, *, within_group: bool = False,
@@ -284,20 +305,8 @@ def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
 
 
 def ad_exact(u_sorted: np.ndarray) -> GofStatistic:
-    r"""Anderson-Darling statistic from sorted ``u_i``.
-
-    .. math:: A^2 = -n - \frac{1}{n}\sum_{i=1}^{n} (2i-1)\,[\ln u_{(i)} + \ln(1-u_{(n+1-i)})]
-
-    evaluated as :math:`\sum_i [(2i-1)\ln u_{(i)} + (2(n-i)+1)\ln(1-u_{(i)})]`, in blocks.
-    """
-    n = u_sorted.size
-    total = 0.0
-    for s0 in _blocks(n):
-        u = np.clip(u_sorted[s0:s0 + _EXACT_BLOCK], _U_CLIP, 1.0 - _U_CLIP)
-        i = np.arange(s0 + 1, s0 + 1 + u.size, dtype=np.float64)
-        total += float(_dot(2 * i - 1, np.log(u)) + _dot(2 * (n - i) + 1, np.log1p(-u)))
-    a2 = float(-n - total / n)
-    return GofStatistic(a2, a2, a2)
+    """Anderson-Darling statistic from sorted ``u_i`` (:func:`exact_statistics`)."""
+    return exact_statistics(u_sorted)[1]
 
 
 def ad_grouped(counts: np.ndarray, upper: np.ndarray | None, *, within_group: bool = False,
@@ -352,18 +361,8 @@ def ad_grouped(counts: np.ndarray, upper: np.ndarray | None, *, within_group: bo
 
 
 def cvm_exact(u_sorted: np.ndarray) -> GofStatistic:
-    r"""Cramér-von Mises statistic from sorted ``u_i``.
-
-    .. math:: W^2 = \frac{1}{12n} + \sum_{i=1}^{n} \left(u_{(i)} - \frac{2i-1}{2n}\right)^2
-              = n\int (F_n - F)^2\,dF
-    """
-    n = u_sorted.size
-    total = 1.0 / (12 * n)
-    for s0 in _blocks(n):
-        u = u_sorted[s0:s0 + _EXACT_BLOCK]
-        d = u - (2 * np.arange(s0 + 1, s0 + 1 + u.size, dtype=np.float64) - 1) / (2 * n)
-        total += float(_dot(d, d))
-    return GofStatistic(total, total, total)
+    """Cramér-von Mises statistic from sorted ``u_i`` (:func:`exact_statistics`)."""
+    return exact_statistics(u_sorted)[2]
 
 
 def cvm_grouped(counts: np.ndarray, upper: np.ndarray | None, *, within_group: bool = False,

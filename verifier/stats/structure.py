@@ -171,7 +171,7 @@ def cell_model(dist: Distribution, grids: tuple[str, ...]) -> CellModel:
 def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
     """The float grids the values lie on: ``dtype`` plus coarser ones (bfloat16/float16
     values stored as float32, float32 values stored as float64; :func:`verifier.stats.grid.grid_bits`)."""
-    from .grid import grid_bits
+    from .grid import grids_holding
 
     grids = [dtype]
     if dtype not in ("float32", "float64") or values.size == 0:
@@ -184,7 +184,7 @@ def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
                     and np.array_equal(x.astype(np.float32).astype(np.float64), x)):
                 return tuple(grids)
         grids.append("float32")
-    grids += [g for g in ("bfloat16", "float16") if grid_bits(x, g) is not None]
+    grids += grids_holding(x)
     return tuple(grids)
 
 

@@ -14,6 +14,7 @@ import ast
 import math
 import operator
 from collections.abc import Mapping
+from functools import lru_cache
 
 from verifier.errors import SpecError
 from verifier.theory.specs import PARAMETER_ALIASES, SPECS, Spec, _factory, canonical_spec_name
@@ -127,7 +128,7 @@ def parse_spec(text: str, names: Mapping[str, float] | None = None) -> Spec:
     if not isinstance(text, str):
         raise SpecError(f"a spec must be a string, got {type(text).__name__}; write e.g. 'he_normal'")
     try:
-        return _parse(text, names)
+        return _parse_plain(text) if names is None else _parse(text, names)
     except (RecursionError, MemoryError):
         raise SpecError(f"spec {_short(text)!r} is nested too deeply to parse; write plain numbers, e.g. normal(0, 0.02)"
                         ) from None
@@ -137,6 +138,13 @@ def parse_spec(text: str, names: Mapping[str, float] | None = None) -> Spec:
 
 def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@lru_cache(maxsize=1024)
+def _parse_plain(text: str) -> Spec:
+    """:func:`_parse` without names, cached (specs are frozen; an audit parses the same few strings
+    for every tensor). A text that fails raises every time (exceptions are not cached)."""
+    return _parse(text)
 
 
 def _parse(text: str, names: Mapping[str, float] | None = None) -> Spec:
