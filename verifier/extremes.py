@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -70,7 +71,20 @@ SCALE_LIMIT = 100
 
 
 def _rescale_exponent(dist: Distribution) -> int:
-    """``k`` with ``2^k`` ≈ the interquartile range of ``dist``, or 0 when no rescaling is needed."""
+    """``k`` with ``2^k`` ≈ the interquartile range of ``dist``, or 0 when no rescaling is needed
+    (cached per law: an audit meets the same few laws again)."""
+    try:
+        return _cached_exponent(dist)
+    except TypeError:  # a law that cannot be hashed
+        return _exponent(dist)
+
+
+@lru_cache(maxsize=256)
+def _cached_exponent(dist: Distribution) -> int:
+    return _exponent(dist)
+
+
+def _exponent(dist: Distribution) -> int:
     try:
         q1, q3 = (float(q) for q in dist.ppf([0.25, 0.75]))
         scale = q3 - q1 if q3 > q1 else max(abs(q1), abs(q3))

@@ -123,6 +123,8 @@ class CellModel:
     h: float
     s2: float
     s3: float
+    zero: float = 1.0
+    """Upper bound on the probability of the cell of 0 (:meth:`cell_mass` at 0, computed once)."""
 
     def width(self, x: Any) -> np.ndarray:
         """``W(x) = 1.5·ulp(x) + 2h``, the coarsest grid the values lie on."""
@@ -165,7 +167,7 @@ def cell_model(dist: Distribution, grids: tuple[str, ...]) -> CellModel:
     w = model.width(mid)
     s2 = 1.02 * float(np.sum(f * f * w) * dx) + tail
     s3 = 1.02 * float(np.sum(f**3 * w * w) * dx) + tail
-    return CellModel(dist, grids, h, min(s2, 1.0), min(s3, 1.0))
+    return CellModel(dist, grids, h, min(s2, 1.0), min(s3, 1.0), model.cell_mass(0.0))
 
 
 def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
@@ -247,7 +249,7 @@ def check_ties(vals: _Values, model: CellModel) -> CheckResult:
         p_ties = min(1.0, mean / ties, var / (var + (ties - mean) ** 2))
     zero_at = np.searchsorted(vals.values, 0.0)
     zeros = int(c[zero_at]) if zero_at < vals.values.size and vals.values[zero_at] == 0.0 else 0
-    p0 = model.cell_mass(0.0)
+    p0 = model.zero
     p_zero = _binom_sf(zeros, m, p0)
     p = min(1.0, 2.0 * min(p_ties, p_zero))
     detail = (f"{ties:,.0f} tied pairs (null ≤ {mean:,.3g} ± {math.sqrt(var):,.3g}), {zeros:,} exact zeros "

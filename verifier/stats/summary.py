@@ -197,7 +197,8 @@ def _float_block_summary(x: np.ndarray, dtype: str, mode: str, dist: Distributio
     else:
         lo = float(x.min()) if x.size else float("nan")
         hi = float(x.max()) if x.size else float("nan")
-    moments = Moments.of(x)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf/NaN moments, judged by the checks
+        moments = Moments.of(x)
     if mode != "exact":
         assert dist is not None
         low, high = dist.support
