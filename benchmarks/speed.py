@@ -142,6 +142,46 @@ def run_cliff() -> dict:
     return {"exact_max": EXACT_MAX, "sizes": sizes, "best": best}
 
 
+SMALL_SIZES = (32, 140, 1000, 10000)
+SMALL_TENSORS = 40
+
+
+def run_small() -> dict:
+    """The fixed cost over many small tensors: ``check`` on ``SMALL_TENSORS`` seeded ``normal_``
+    tensors per size (each timed best of 3 after a warm-up call: a p-value's algorithm depends on
+    the values, so one tensor is not representative), and an audit of 500 tensors (250
+    ``nn.Linear(32, 32)``: 1,024-value weights, 32-value biases, both uniform laws)."""
+    sys.path.insert(0, ROOT)
+    import torch
+
+    import verifier
+
+    out: dict = {}
+    for n in SMALL_SIZES:
+        times = []
+        for seed in range(SMALL_TENSORS):
+            torch.manual_seed(seed)
+            x = torch.empty(n).normal_()
+            verifier.check(x, "normal(0, 1)")
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                verifier.check(x, "normal(0, 1)")
+                best = min(best, time.perf_counter() - t0)
+            times.append(best)
+        out[str(n)] = {"mean": sum(times) / len(times), "max": max(times)}
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(*[torch.nn.Linear(32, 32) for _ in range(250)])
+    verifier.audit(model)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        report = verifier.audit(model)
+        best = min(best, time.perf_counter() - t0)
+    out["audit"] = {"tensors": len(report.rows), "seconds": best, "passed": report.passed}
+    return out
+
+
 def run_numpy_memory(n: int) -> dict:
     """tracemalloc peak of the numpy backend (all its allocations are numpy's)."""
     sys.path.insert(0, ROOT)
@@ -224,6 +264,13 @@ def cpu(quick: bool) -> None:
         print(f"  n = {n:>9,}: exact {e * 1e3:8.2f} ms  streamed {q * 1e3:8.2f} ms  exact/streamed {e / q:5.2f}")
     print(f"  check at n = {EXACT_MAX:,} (exact) {cl['best'][f'{EXACT_MAX}:check'] * 1e3:.2f} ms, "
           f"at {EXACT_MAX + 8:,} (streamed) {cl['best'][f'{EXACT_MAX + 8}:check'] * 1e3:.2f} ms\n")
+    sm = _sub(["--small"])
+    print(f"fixed cost over {SMALL_TENSORS} seeded tensors per size (best of 3 each):")
+    for n in SMALL_SIZES:
+        print(f"  n = {n:>6,}: mean {sm[str(n)]['mean'] * 1e3:6.3f} ms  max {sm[str(n)]['max'] * 1e3:6.3f} ms")
+    au = sm["audit"]
+    print(f"  audit of {au['tensors']} tensors (250 nn.Linear(32, 32)): {au['seconds']:.3f} s, "
+          f"{au['seconds'] / au['tensors'] * 1e3:.3f} ms a tensor, passed {au['passed']}\n")
     p = _busy()
     try:
         busy = _sub(["--case", "float32", str(big), "--no-scipy"])
@@ -245,6 +292,12 @@ def cpu(quick: bool) -> None:
     ] + [
         ("fixed overhead: check at n = 1e3 (ms)", rows["float32:1000"]["check"] * 1e3, "<=", 0.5),
         ("fixed overhead: check at n = 1e4 (ms)", rows["float32:10000"]["check"] * 1e3, "<=", 0.5),
+    ] + [
+        (f"fixed overhead: mean check over {SMALL_TENSORS} tensors, n = {n} (ms)", sm[str(n)]["mean"] * 1e3, "<=", 0.5)
+        for n in SMALL_SIZES
+    ] + [
+        (f"fixed overhead: audit of {au['tensors']} small tensors (ms a tensor)",
+         au["seconds"] / au["tensors"] * 1e3, "<=", 0.5),
         ("other core busy: check time busy / idle", busy["check"] / f32["check"], "<=", 2.0),
         (f"float64 / float32 check time at {big:.0e}", rows[f"float64:{big}"]["check"] / f32["check"], "<=", 2.0),
     ] + [(f"extra memory {k} (MB)", r["extra_rss"] / 2**20, "<=", 64.0)
@@ -326,12 +379,15 @@ def main() -> None:
     p.add_argument("--case", nargs=2, metavar=("DTYPE", "N"), help=argparse.SUPPRESS)
     p.add_argument("--numpy-memory", type=int, help=argparse.SUPPRESS)
     p.add_argument("--cliff", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--small", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-scipy", action="store_true", help="skip scipy.stats.kstest")
     a = p.parse_args()
     if a.case:
         print(json.dumps(run_case(a.case[0], int(a.case[1]), not a.no_scipy)))
     elif a.cliff:
         print(json.dumps(run_cliff()))
+    elif a.small:
+        print(json.dumps(run_small()))
     elif a.numpy_memory:
         print(json.dumps(run_numpy_memory(a.numpy_memory)))
     elif a.gpu:
