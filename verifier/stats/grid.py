@@ -175,7 +175,7 @@ def grids_holding(values: np.ndarray) -> tuple[str, ...]:
     continuous data costs four numpy calls on its first 64 values.
     """
     v = np.asarray(values)
-    if v.size == 0 or (v.size > 64 and _surely_off(v.reshape(-1)[:64], "float16")):
+    if v.size == 0 or _surely_off(v.reshape(-1)[:64], "float16"):
         return ()
     return tuple(g for g in GRID_DTYPES[::-1] if grid_bits(v, g) is not None)
 
