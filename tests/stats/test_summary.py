@@ -149,3 +149,17 @@ def test_bf16_values_stored_as_float32_pass_at_scale() -> None:
     v = verifier.check(x, "normal(0, 1)")
     assert v.passed, str(v)
     assert "lie on the bfloat16 grid" in str(v)
+
+
+def test_value_grids_of_an_exact_summary() -> None:
+    """An exact summary knows the 16-bit grids of its values (asked by the grid re-expression and
+    the structure checks); other modes have none."""
+    from verifier.stats.grid import grids_holding
+
+    rng = np.random.default_rng(3)
+    on_bf16 = (rng.standard_normal(500).astype(np.float32).view(np.uint32) & np.uint32(0xFFFF0000)).view(np.float32)
+    for x, grids in ((on_bf16, ("bfloat16", "float16")), (rng.standard_normal(500).astype(np.float32), ())):
+        s = summarize(_sample(x, dtype="float32"), Normal(0, 1))
+        assert s.mode == "exact" and s.value_grids == grids_holding(s.sorted_values)
+        assert set(s.value_grids) <= set(grids) and (bool(s.value_grids) == bool(grids))
+    assert summarize(_sample(rng.standard_normal(500)), Normal(0, 1), exact_max=0).value_grids == ()

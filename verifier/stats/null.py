@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..theory.distributions import Distribution, Normal
-from .grid import RoundedNull, detect_grid, grid_bits, rounded_null
+from .grid import RoundedNull, grid_bits, rounded_null
 from .summary import Summary
 
 __all__ = ["NullModel", "null_model", "on_detected_grid"]
@@ -73,9 +73,9 @@ def on_detected_grid(s: Summary) -> tuple[Summary, str | None]:
                    "tested against the law rounded to it")
     if s.mode != "exact" or s.dtype not in ("float32", "float64") or s.sorted_values is None or s.n < 2:
         return s, None
-    g = detect_grid(s.sorted_values)
-    if g is None:
+    if not s.value_grids:
         return s, None
+    g = s.value_grids[0]
     bits = grid_bits(s.sorted_values, g)
     assert bits is not None
     counts = np.bincount(bits, minlength=65536).astype(np.int64)

@@ -231,8 +231,11 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
 # ---- the checks ----------------------------------------------------------------------------
 
 
-def _grids_of(vals: _Values, dtype: str) -> tuple[str, ...]:
-    return detect_grid(vals.values, dtype)
+def _grids_of(vals: _Values, summary: Summary) -> tuple[str, ...]:
+    """The grids of the values read (an exact summary's 16-bit grids are already known: its values)."""
+    if summary.mode == "exact" and summary.dtype == "float32":
+        return (summary.dtype, *summary.value_grids)
+    return detect_grid(vals.values, summary.dtype)
 
 
 def check_ties(vals: _Values, model: CellModel) -> CheckResult:
@@ -301,7 +304,7 @@ def structure_checks(sample: Sample, dist: Distribution, summary: Summary) -> tu
     vals = _distinct(sample, summary)
     if vals.m < 2:
         return ()
-    model = cell_model(dist, _grids_of(vals, summary.dtype))
+    model = cell_model(dist, _grids_of(vals, summary))
     out: list[CheckResult] = [check_ties(vals, model)]
     atoms = check_bound_atoms(vals, model, summary.dtype)
     if atoms is not None:

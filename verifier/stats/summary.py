@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -86,6 +87,15 @@ class Summary:
     @property
     def n_nonfinite(self) -> int:
         return self.n_nan + self.n_posinf + self.n_neginf
+
+    @cached_property
+    def value_grids(self) -> tuple[str, ...]:
+        """Exact mode: the 16-bit grids holding every (finite, sorted) value
+        (:func:`~verifier.stats.grid.grids_holding`), asked once for the grid re-expression of the
+        summary and the structure checks' cell model; ``()`` in the other modes."""
+        from .grid import grids_holding
+
+        return grids_holding(self.sorted_values) if self.mode == "exact" and self.sorted_values is not None else ()
 
     @property
     def bins(self) -> int:
