@@ -194,7 +194,7 @@ def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
 class _Values:
     """What the ties and bound-atom checks read: distinct values with counts, and ``m``."""
 
-    values: np.ndarray  # sorted distinct finite values (−0 merged into +0)
+    values: np.ndarray  # sorted distinct finite values (−0 and +0 one entry: they compare equal)
     counts: np.ndarray
     m: int
     note: str  # how they were read
@@ -222,8 +222,10 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
         x = _subsample(sample, min(TIES_CAP, sample.n))
         x = np.sort(x[np.isfinite(x)])
         note = f"{x.size:,} of {sample.n:,} values at random positions"
-    x = x + 0.0  # −0 → +0 (x is sorted)
-    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    same = x[1:] == x[:-1]  # −0 == +0: one entry
+    if not same.any():  # continuous values: all distinct
+        return _Values(x, np.ones(x.size, dtype=np.int64), int(x.size), note)
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
     counts = np.diff(np.append(starts, x.size))
     return _Values(x[starts], counts.astype(np.int64), int(x.size), note)
 
