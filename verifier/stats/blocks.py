@@ -55,16 +55,29 @@ def _one(pvalue: float, detail: str) -> _Tests:
     return _Tests(1, pvalue, lambda: detail)
 
 
-def _shard_values(a: Any, dtype: str, axis: int, k: int, rng: np.random.Generator) -> np.ndarray:
+def _shard_values(a: Any, host: np.ndarray | None, dtype: str, axis: int, k: int,
+                  rng: Callable[[], np.random.Generator]) -> np.ndarray:
     """``(k, m)`` float64 values of the ``k`` shards of a ``k``-way split along ``axis``, at the same
-    ``m = min(shard size, BLOCK_CAP)`` aligned positions of each shard (seeded)."""
+    ``m = min(shard size, BLOCK_CAP)`` aligned positions of each shard, in shard 0's C order.
+
+    ``host``: ``a`` read by :func:`_host` where it lies on the host (else None). Where ``m`` is the
+    whole shard, the matrix is the tensor itself with ``axis`` split into ``(k, size)`` and the
+    ``k`` moved first (no positions computed); else ``m`` positions are drawn without replacement
+    by ``rng()`` (the generator shared by every split of the check, created at its first draw).
+    """
     shape = tuple(int(d) for d in a.shape)
     size = shape[axis] // k
     per = math.prod(shape) // k
     m = min(per, BLOCK_CAP)
+    if m == per and host is not None:
+        if axis == 0:
+            return _decode(host.reshape(k, per), dtype)
+        split = host.reshape(shape[:axis] + (k, size) + shape[axis + 1:])
+        front = (axis,) + tuple(range(axis)) + tuple(range(axis + 1, len(shape) + 1))
+        return _decode(split.transpose(front).reshape(k, per), dtype)
     # positions inside shard 0 (multi-index with axis coordinate < size), then shifted per shard
     inner = shape[:axis] + (size,) + shape[axis + 1:]
-    pos = np.sort(rng.choice(per, size=m, replace=False, shuffle=False)) if m < per else np.arange(per)
+    pos = np.sort(rng().choice(per, size=m, replace=False, shuffle=False)) if m < per else np.arange(per)
     idx = list(np.unravel_index(pos, inner))
     flat = _flat_host(a)
     if flat is not None:  # a dense host array: shard j is shard 0's flat positions + j·size·stride
@@ -88,16 +101,51 @@ def _pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
 def _pair_statistics(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per pair of rows of ``v``, on the positions where both are finite: ``(m', equal count, r, r defined)``.
 
-    ``r`` is Pearson's correlation of the rows centred on their means (one ``einsum`` Gram matrix
-    for all pairs: no BLAS thread pool competing with the summary workers); it is defined when
-    both rows vary and ``m' ≥ MIN_CORRELATION``.
+    ``r`` is Pearson's correlation of the two rows centred on their means; it is defined when
+    both rows vary and ``m' ≥ MIN_CORRELATION``. One compiled loop
+    (:func:`verifier.stats.blocks_kernels.pair_statistics`) where numba is installed, else
+    :func:`_pair_statistics_numpy`: the same counts and flags, ``r`` to float64 rounding.
     """
+    kernels = _kernels()
+    if kernels is not None:
+        try:
+            return kernels.pair_statistics(np.ascontiguousarray(v, dtype=np.float64), MIN_CORRELATION)
+        except OSError:  # numba could not write its compiled kernel (a full disk): numpy
+            from . import fused
+
+            fused.disable()
+    return _pair_statistics_numpy(v)
+
+
+def _kernels() -> Any:
+    """:mod:`verifier.stats.blocks_kernels` where numba is usable (see
+    :func:`verifier.stats.fused.available`), else None."""
+    from . import fused
+
+    if not fused.available():
+        return None
+    return _load_kernels()
+
+
+@lru_cache(maxsize=1)
+def _load_kernels() -> Any:
+    try:
+        from . import blocks_kernels
+    except Exception:  # noqa: BLE001 - numba missing or broken: the numpy path is used
+        return None
+    return blocks_kernels
+
+
+def _pair_statistics_numpy(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_pair_statistics` with numpy: one ``einsum`` Gram matrix of the centred rows for all
+    pairs (no BLAS thread pool competing with the summary workers); with non-finite values,
+    each pair on its own finite positions (a pair at a time)."""
     a, b = _pairs(v.shape[0])
-    if not np.isfinite(v).all():  # each pair on its own finite positions (rare: a row at a time)
+    if not np.isfinite(v).all():
         cols = []
         for i, j in zip(a.tolist(), b.tolist()):
             ok = np.isfinite(v[i]) & np.isfinite(v[j])
-            cols.append([c[0] for c in _pair_statistics(np.stack((v[i][ok], v[j][ok])))])
+            cols.append([c[0] for c in _pair_statistics_numpy(np.stack((v[i][ok], v[j][ok])))])
         m_, same_, r_, keep_ = (np.array(c) for c in zip(*cols))
         return m_.astype(np.int64), same_.astype(np.int64), r_.astype(np.float64), keep_.astype(bool)
     rows, m = v.shape
@@ -105,7 +153,8 @@ def _pair_statistics(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     centred = v - v.mean(axis=1, keepdims=True) if m else v
     gram = np.einsum("im,jm->ij", centred, centred)
     norms = np.sqrt(np.diagonal(gram))
-    same = np.count_nonzero(v[a] == v[b], axis=1)
+    # per row i, its equal values with the rows after it: the pairs in (a, b) order
+    same = np.concatenate([np.count_nonzero(v[i] == v[i + 1:], axis=1) for i in range(rows - 1)])
     keep = spread[a] & spread[b] & (m >= MIN_CORRELATION)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(keep, np.clip(gram[a, b] / (norms[a] * norms[b]), -1.0, 1.0), 0.0)
@@ -124,35 +173,29 @@ def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> 
     degrees of freedom the largest ``|t|`` (the p-value falls with ``|t|``). Ties go to the first
     test in split order, identity tests before correlation tests.
     """
-    meta: list[tuple[int, int, int, int, int]] = []  # (split, axis, k, i, j) per pair
-    parts = []
-    for g, (axis, k, v) in enumerate(splits):
-        a, b = _pairs(k)
-        meta += [(g, axis, k, i, j) for i, j in zip(a.tolist(), b.tolist())]
-        parts.append(_pair_statistics(v))
+    parts = [_pair_statistics(v) for _axis, _k, v in splits]
     m, same, r, keep = (np.concatenate(c) for c in zip(*parts))
+    group = np.repeat(np.arange(len(splits)), [part[0].size for part in parts])  # the split of each pair
     candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
     hit = np.flatnonzero(same > 0)
     if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
         p_same = special.bdtrc(same[hit] - 1, m[hit], min(max(model.s2, 0.0), 1.0))
-        candidates += [(float(p), meta[q][0], 0, int(q)) for p, q in zip(p_same, hit)]
+        candidates += zip(p_same.tolist(), group[hit].tolist(), [0] * hit.size, hit.tolist())
     kept = np.flatnonzero(keep)
     if kept.size:
         df = m[kept] - 2
         t = np.abs(r[kept]) * np.sqrt(df / np.maximum(1e-300, 1.0 - r[kept] ** 2))
-        top = []  # positions in kept: per df, the first pair with the largest |t|
-        for d in np.unique(df):
-            same_df = np.flatnonzero(df == d)
-            top.append(same_df[np.argmax(t[same_df])])
+        top = _first_largest(t, df)  # positions in kept: per df, the first pair with the largest |t|
         p_corr = 2.0 * special.stdtr(df[top], -t[top])
-        candidates += [(float(p), meta[q][0], 1, int(q)) for p, q in zip(p_corr, kept[top])]
+        q_corr = kept[top]
+        candidates += zip(p_corr.tolist(), group[q_corr].tolist(), [1] * q_corr.size, q_corr.tolist())
     count = int(m.size + kept.size)
     if not candidates:
-        first = meta[0]
-        return _Tests(count, 1.0, lambda: f"axis {first[1]}, {first[2]}-way split, shards {first[3]} and "
-                                          f"{first[4]}: {same[0]:,} of {m[0]:,} aligned values equal")
+        _g, axis, k, i, j = _pair_of(splits, 0)
+        return _Tests(count, 1.0, lambda: f"axis {axis}, {k}-way split, shards {i} and "
+                                          f"{j}: {same[0]:,} of {m[0]:,} aligned values equal")
     p, _, kind, q = min(candidates)
-    _g, axis, k, i, j = meta[q]
+    _g, axis, k, i, j = _pair_of(splits, q)
 
     def describe() -> str:
         name = f"axis {axis}, {k}-way split, shards {i} and {j}"
@@ -163,18 +206,43 @@ def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> 
     return _Tests(count, p, describe)
 
 
-def _repeated_slices(bits: np.ndarray, axis: int) -> int:
-    """How many slices along ``axis`` repeat an earlier one (bit patterns compared exactly).
+def _first_largest(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """Per distinct ``df`` (ascending), the position of the first largest ``t`` among those of that
+    ``df`` (a NaN counts as the largest, as in ``np.argmax``)."""
+    if df[0] == df[-1] and np.all(df == df[0]):  # one df (every split of one shard size, all finite)
+        return np.array([np.argmax(t)])
+    key = np.where(np.isnan(t), -np.inf, -t)
+    order = np.lexsort((key, df))  # by df, then by t descending; stable: ties keep their order
+    ordered = df[order]
+    return order[np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))]
 
-    Candidates are slices with equal sums of their bit patterns without the sign bit (an exact
-    integer hash; identical slices always share it); each group of candidates is compared
+
+def _pair_of(splits: list[tuple[int, int, np.ndarray]], q: int) -> tuple[int, int, int, int, int]:
+    """``(split, axis, k, i, j)`` of the ``q``-th pair of :func:`_pair_tests` (splits in order, each
+    split's pairs in the order of :func:`_pairs`)."""
+    for g, (axis, k, _v) in enumerate(splits):
+        pairs = k * (k - 1) // 2
+        if q < pairs:
+            a, b = _pairs(k)
+            return g, axis, k, int(a[q]), int(b[q])
+        q -= pairs
+    raise IndexError(q)
+
+
+def _repeated_slices(bits: np.ndarray, masked: np.ndarray, axis: int) -> int:
+    """How many slices along ``axis`` repeat an earlier one (bit patterns ``bits`` compared exactly).
+
+    Candidates are slices with equal sums of their bit patterns without the sign bit (``masked``:
+    an exact integer hash; identical slices always share it); each group of candidates is compared
     exactly. Slices equal but for the sign of a zero count as different (a little power lost).
     """
     rows = bits.shape[axis]
-    flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
-    mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
-    h: np.ndarray = np.asarray(np.sum(flat & mask, axis=1, dtype=np.uint64))
+    others = tuple(d for d in range(bits.ndim) if d != axis)
+    h: np.ndarray = np.asarray(np.sum(masked, axis=others, dtype=np.uint64))
     order = np.argsort(h, kind="stable")
+    if not np.any(h[order[1:]] == h[order[:-1]]):  # no two slices share a hash: none repeats
+        return 0
+    flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
     repeats = 0
     for group in np.split(order, np.flatnonzero(np.diff(h[order])) + 1):
         if group.size > 1:
@@ -187,11 +255,12 @@ def _slice_tests(a: np.ndarray, model: CellModel) -> list[_Tests]:
     out: list[_Tests] = []
     names = {0: "rows", 1: "columns"}
     bits = np.ascontiguousarray(a).view(_BITS[a.itemsize])
+    masked = bits & bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
     for axis, rows in enumerate(a.shape):
         length = a.size // rows if rows else 0
         if rows < 2 or length < 2:
             continue
-        repeats = _repeated_slices(bits, axis)
+        repeats = _repeated_slices(bits, masked, axis)
         what = names.get(axis, f"slices along axis {axis}")
         if repeats:
             bound = rows * (rows - 1) / 2.0 * math.exp(length * math.log(max(model.s2, 1e-300)))
@@ -203,7 +272,13 @@ def _slice_tests(a: np.ndarray, model: CellModel) -> list[_Tests]:
 
 def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
     """Shards of 2/4/8-way splits along every axis (identity, correlation) and repeated slices."""
-    rng = np.random.default_rng(0)
+    generator: list[np.random.Generator] = []
+
+    def rng() -> np.random.Generator:  # seeded once per check, at the first subsampled split
+        if not generator:
+            generator.append(np.random.default_rng(0))
+        return generator[0]
+
     tests: list[_Tests] = []
     skipped = ""
     splits: list[tuple[int, int, np.ndarray]] = []
@@ -211,13 +286,14 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
         shape = tuple(int(d) for d in chunk.shape)
         if math.prod(shape) == 0:
             continue
+        host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
         for axis, size in enumerate(shape):
             for k in SPLITS:
                 if size % k == 0 and size >= k:
-                    splits.append((axis, k, _shard_values(chunk, sample.dtype, axis, k, rng)))
+                    splits.append((axis, k, _shard_values(chunk, host, sample.dtype, axis, k, rng)))
         n = math.prod(shape)
         if len(shape) >= 2 and n <= SLICES_CAP:
-            tests += _slice_tests(_host(chunk), model)
+            tests += _slice_tests(_host(chunk) if host is None else host, model)
         elif len(shape) >= 2:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if splits:

@@ -1,0 +1,152 @@
+"""The numba kernel of :mod:`verifier.stats.blocks` (imported only where numba is installed).
+
+One compiled loop computes, for every pair of rows of a split's ``(k, m)`` shard matrix, what
+:func:`verifier.stats.blocks._pair_statistics_numpy` computes with numpy: the count ``m'`` of
+positions where both values are finite, the count of equal values among them, and Pearson's
+``r`` on them with its ``keep`` flag. It replaces about twenty numpy calls and their ``(pairs, m)``
+temporaries per split, which cost more than the arithmetic at ``m ≤ 10⁴``.
+
+Nothing is imported from other modules of the project (numba's cache keys on this file only): the
+shortest correlated shard (``MIN_CORRELATION``) is an argument.
+"""
+
+# mypy: ignore-errors
+from typing import Any
+
+import numba
+import numpy as np
+
+FASTMATH = {"reassoc", "contract"}
+"""Sums may be reordered (vectorised) and multiply-adds fused; no ``nnan``/``ninf``: non-finite
+values are detected."""
+
+
+def njit(**kw: Any) -> Any:
+    """``numba.njit`` with the on-disk cache where a cache location is writable (as
+    :func:`verifier.stats.fused_kernels.njit`)."""
+    def deco(f: Any) -> Any:
+        try:
+            return numba.njit(cache=True, **kw)(f)
+        except RuntimeError:  # no locator for the cache: compile in memory each process
+            return numba.njit(cache=False, **kw)(f)
+    return deco
+
+
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
+def _finite_pair(v, i, j):
+    """``(m', Σx, Σy, x varies, y varies)`` of rows ``i`` and ``j`` of ``v`` over the positions where
+    both are finite (a scalar loop: only rows holding a non-finite value come here)."""
+    x, y = v[i], v[j]
+    n = 0
+    sx = 0.0
+    sy = 0.0
+    x0 = np.nan
+    y0 = np.nan
+    vx = False
+    vy = False
+    for p in range(x.size):
+        a = x[p]
+        b = y[p]
+        if np.isfinite(a) and np.isfinite(b):
+            if n == 0:
+                x0 = a
+                y0 = b
+            n += 1
+            sx += a
+            sy += b
+            vx |= a != x0
+            vy |= b != y0
+    return n, sx, sy, vx, vy
+
+
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
+def pair_statistics(v, min_correlation):
+    """Per pair ``(i, j)``, ``i < j``, of rows of ``v`` (float64, ``(k, m)``), in the order of
+    ``itertools.combinations``: ``(m', equal count, r, keep)`` on the positions where both are finite.
+
+    ``r = Σ(x-x̄)(y-ȳ) / √(Σ(x-x̄)²·Σ(y-ȳ)²)`` (two passes: the means, then the centred sums),
+    clipped to ``[-1, 1]``; ``keep``: both rows vary (not all equal) and ``m' ≥ min_correlation``;
+    ``r = 0`` where not kept. Rows finite everywhere are centred once, for all their pairs, in
+    branch-free loops that LLVM vectorises; a pair with a non-finite value is computed on its own
+    finite positions in a scalar loop.
+    """
+    k, m = v.shape
+    pairs = k * (k - 1) // 2
+    count = np.empty(pairs, np.int64)
+    same = np.empty(pairs, np.int64)
+    r = np.zeros(pairs, np.float64)
+    keep = np.zeros(pairs, np.bool_)
+    finite = np.zeros(k, np.bool_)
+    spread = np.zeros(k, np.bool_)
+    ss = np.zeros(k, np.float64)
+    centred = np.empty((k, m), np.float64)
+    for i in range(k):
+        x = v[i]
+        if m == 0:
+            finite[i] = True
+            continue
+        s = 0.0
+        nan = 0.0  # x·0 is NaN exactly where x is not finite
+        differ = 0
+        x0 = x[0]
+        for p in range(m):
+            s += x[p]
+            nan += x[p] * 0.0
+            differ += np.int64(x[p] != x0)
+        if nan != 0.0:  # NaN: the row holds a non-finite value
+            continue
+        finite[i] = True
+        spread[i] = differ > 0
+        mean = s / m
+        c = centred[i]
+        acc = 0.0
+        for p in range(m):
+            d = x[p] - mean
+            c[p] = d
+            acc += d * d
+        ss[i] = acc
+    q = 0
+    for i in range(k):
+        for j in range(i + 1, k):
+            x, y = v[i], v[j]
+            eq = 0
+            if finite[i] and finite[j]:
+                n = m
+                for p in range(m):
+                    eq += np.int64(x[p] == y[p])
+                if spread[i] and spread[j] and n >= min_correlation:
+                    cx, cy = centred[i], centred[j]
+                    sxy = 0.0
+                    for p in range(m):
+                        sxy += cx[p] * cy[p]
+                    r[q] = sxy / (np.sqrt(ss[i]) * np.sqrt(ss[j]))
+                    keep[q] = True
+            else:  # each pair on its own finite positions
+                n, sx, sy, vx, vy = _finite_pair(v, i, j)
+                for p in range(m):
+                    eq += np.int64(x[p] == y[p] and np.isfinite(x[p]))
+                if vx and vy and n >= min_correlation:
+                    mx = sx / n
+                    my = sy / n
+                    sxx = 0.0
+                    syy = 0.0
+                    sxy = 0.0
+                    for p in range(m):
+                        a = x[p]
+                        b = y[p]
+                        if np.isfinite(a) and np.isfinite(b):
+                            a -= mx
+                            b -= my
+                            sxx += a * a
+                            syy += b * b
+                            sxy += a * b
+                    r[q] = sxy / (np.sqrt(sxx) * np.sqrt(syy))
+                    keep[q] = True
+            if r[q] > 1.0:  # NaN (0/0 after an underflow) stays NaN, as np.clip leaves it
+                r[q] = 1.0
+            elif r[q] < -1.0:
+                r[q] = -1.0
+            count[q] = n
+            same[q] = eq
+            q += 1
+    return count, same, r, keep
