@@ -16,7 +16,7 @@ from scipy import stats as st
 
 import verifier
 from verifier.stats import blocks
-from verifier.stats.blocks import (BLOCK_CAP, MIN_CORRELATION, _first_largest, _pair_tests,
+from verifier.stats.blocks import (BLOCK_CAP, MIN_CORRELATION, _first_largest, _pair_statistics, _pair_tests,
                                    _repeated_slices, _shard_values, check_blocks)
 from verifier.stats.reading import _host
 
@@ -30,6 +30,13 @@ def pair_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     else:
         monkeypatch.setattr(blocks, "_kernels", lambda: None)
     return str(request.param)
+
+
+def _tests(splits: list[tuple[int, int, np.ndarray]], s2: float) -> blocks._Tests:
+    """:func:`_pair_tests` of splits given as ``(axis, k, (k, m) shard values)``."""
+    stats = [_pair_statistics(v) for _axis, _k, v in splits]
+    return _pair_tests([(axis, k) for axis, k, _v in splits], tuple(np.concatenate(c) for c in zip(*stats)),
+                       SimpleNamespace(s2=s2))
 
 
 def _reference(v: np.ndarray, s2: float) -> list[float]:
@@ -58,10 +65,13 @@ def test_pair_tests_equal_the_textbook_tests(pair_path: str, k: int, m: int, see
     if copy:
         v[-1] = v[0]
     v[rng.random((k, m)) < holes] = rng.choice([np.nan, np.inf, -np.inf])
-    got = _pair_tests([(0, k, v)], SimpleNamespace(s2=0.01))
+    got = _tests([(0, k, v)], 0.01)
     want = _reference(v, 0.01)
     assert got.count == len(want)  # the Bonferroni family: every test counts
-    assert got.pvalue == pytest.approx(min(want), rel=1e-9, abs=1e-300)  # the smallest is computed exactly
+    # the smallest is computed exactly; only at r = ±1 (a copied shard), where t = √(df/(1−r²))
+    # turns a last-bit rounding of r (0 or 1−2⁻⁵³ from the same rows) into p = 0 or ~1e-239, do
+    # the p-values of two correct computations differ, both far below any level
+    assert got.pvalue == pytest.approx(min(want), rel=1e-9, abs=1e-200)
 
 
 def test_several_splits_keep_each_splits_tests(pair_path: str) -> None:
@@ -69,13 +79,13 @@ def test_several_splits_keep_each_splits_tests(pair_path: str) -> None:
     rng = np.random.default_rng(1)
     splits = [(0, 2, rng.standard_normal((2, 300))), (1, 8, rng.standard_normal((8, 40)))]
     splits[1][2][5] = splits[1][2][2]
-    got = _pair_tests(splits, SimpleNamespace(s2=1e-6))
+    got = _tests(splits, 1e-6)
     want = _reference(splits[0][2], 1e-6) + _reference(splits[1][2], 1e-6)
     assert got.count == len(want)
     assert got.pvalue == pytest.approx(min(want), rel=1e-9, abs=1e-300)
     assert "axis 1, 8-way split, shards 2 and 5" in got.describe()
     # the smallest p-value of a split alone is that split's (the other split's tests are larger)
-    alone = _pair_tests([splits[0]], SimpleNamespace(s2=1e-6))
+    alone = _tests([splits[0]], 1e-6)
     assert alone.pvalue == pytest.approx(min(_reference(splits[0][2], 1e-6)), rel=1e-9)
 
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from ..sources.sample import Sample
     from .structure import CellModel
 
+Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Per pair of shards: ``(m', equal count, r, r defined)`` (see :func:`_pair_statistics`)."""
+
 BLOCK_CAP = 1 << 14
 """Aligned positions compared per pair of shards (identical shards: all of them equal, p ≈ s_2^m;
 a correlation r shows at t = r·√m: r = 0.05 gives t ≈ 6.4)."""
@@ -98,7 +101,7 @@ def _pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(k, 1)
 
 
-def _pair_statistics(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _pair_statistics(v: np.ndarray) -> Stats:
     """Per pair of rows of ``v``, on the positions where both are finite: ``(m', equal count, r, r defined)``.
 
     ``r`` is Pearson's correlation of the two rows centred on their means; it is defined when
@@ -115,6 +118,46 @@ def _pair_statistics(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
             fused.disable()
     return _pair_statistics_numpy(v)
+
+
+def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Generator],
+                      ) -> tuple[list[tuple[int, int]], list[Stats]]:
+    """The splits ``(axis, k)`` of one chunk (axis by axis, ``k`` ascending) and their pairs'
+    statistics (the parts, concatenated, are in split order).
+
+    On the host with numba, the splits whose every position is compared (``size/k ≤ BLOCK_CAP``)
+    are computed by one compiled call on the chunk's values
+    (:func:`verifier.stats.blocks_kernels.split_statistics`); the others from their
+    :func:`_shard_values`.
+    """
+    shape = tuple(int(d) for d in chunk.shape)
+    n = math.prod(shape)
+    splits = [(axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k]
+    host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
+    whole = [(axis, k) for axis, k in splits if n // k <= BLOCK_CAP]
+    kernels = _kernels() if whole and host is not None else None
+    done: dict[tuple[int, int], Stats] = {}
+    if kernels is not None and host is not None:
+        flat = _decode(host, dtype) if host.dtype == np.uint16 else np.ascontiguousarray(host)
+        spec = np.array([(math.prod(shape[:axis]), k, shape[axis] // k, math.prod(shape[axis + 1:]))
+                         for axis, k in whole], dtype=np.int64)
+        try:
+            stats = kernels.split_statistics(flat.reshape(-1), spec, MIN_CORRELATION)
+        except OSError:  # numba could not write its compiled kernel (a full disk): numpy
+            from . import fused
+
+            fused.disable()
+        else:
+            if len(whole) == len(splits):
+                return splits, [stats]
+            q = 0
+            for axis, k in whole:
+                pairs = k * (k - 1) // 2
+                done[axis, k] = tuple(c[q:q + pairs] for c in stats)  # type: ignore[assignment]
+                q += pairs
+    parts = [done[split] if split in done else _pair_statistics(_shard_values(chunk, host, dtype, *split, rng))
+             for split in splits]
+    return splits, parts
 
 
 def _kernels() -> Any:
@@ -136,7 +179,7 @@ def _load_kernels() -> Any:
     return blocks_kernels
 
 
-def _pair_statistics_numpy(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _pair_statistics_numpy(v: np.ndarray) -> Stats:
     """:func:`_pair_statistics` with numpy: one ``einsum`` Gram matrix of the centred rows for all
     pairs (no BLAS thread pool competing with the summary workers); with non-finite values,
     each pair on its own finite positions (a pair at a time)."""
@@ -161,11 +204,11 @@ def _pair_statistics_numpy(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     return np.full(a.size, m, dtype=np.int64), same.astype(np.int64), r, keep
 
 
-def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> _Tests:
+def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -> _Tests:
     """Identity and correlation tests of every pair of shards of every split.
 
-    ``splits``: ``(axis, k, v)`` with ``v`` the ``(k, m)`` aligned values of a split's shards. Each
-    pair ``(i, j)`` is tested on the ``m'`` positions where both values are finite: the count of
+    ``splits``: ``(axis, k)`` per split; ``stats``: their pairs' :func:`_pair_statistics`,
+    concatenated in split order. Each pair ``(i, j)`` is tested on the ``m'`` positions where both values are finite: the count of
     equal values against ``Binomial(m', s_2)``, and, when both rows vary and
     ``m' ≥ MIN_CORRELATION``, Pearson's ``r`` by ``t = r·√((m'−2)/(1−r²))`` on ``m' − 2`` degrees of
     freedom. Only the smallest p-value is needed (Bonferroni), so the special functions are only
@@ -173,9 +216,8 @@ def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> 
     degrees of freedom the largest ``|t|`` (the p-value falls with ``|t|``). Ties go to the first
     test in split order, identity tests before correlation tests.
     """
-    parts = [_pair_statistics(v) for _axis, _k, v in splits]
-    m, same, r, keep = (np.concatenate(c) for c in zip(*parts))
-    group = np.repeat(np.arange(len(splits)), [part[0].size for part in parts])  # the split of each pair
+    m, same, r, keep = stats
+    group = np.repeat(np.arange(len(splits)), [k * (k - 1) // 2 for _axis, k in splits])  # each pair's split
     candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
     hit = np.flatnonzero(same > 0)
     if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
@@ -217,10 +259,10 @@ def _first_largest(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     return order[np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))]
 
 
-def _pair_of(splits: list[tuple[int, int, np.ndarray]], q: int) -> tuple[int, int, int, int, int]:
+def _pair_of(splits: list[tuple[int, int]], q: int) -> tuple[int, int, int, int, int]:
     """``(split, axis, k, i, j)`` of the ``q``-th pair of :func:`_pair_tests` (splits in order, each
     split's pairs in the order of :func:`_pairs`)."""
-    for g, (axis, k, _v) in enumerate(splits):
+    for g, (axis, k) in enumerate(splits):
         pairs = k * (k - 1) // 2
         if q < pairs:
             a, b = _pairs(k)
@@ -281,23 +323,23 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
 
     tests: list[_Tests] = []
     skipped = ""
-    splits: list[tuple[int, int, np.ndarray]] = []
+    splits: list[tuple[int, int]] = []
+    parts: list[Stats] = []
     for chunk in sample.chunks:
         shape = tuple(int(d) for d in chunk.shape)
-        if math.prod(shape) == 0:
-            continue
-        host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
-        for axis, size in enumerate(shape):
-            for k in SPLITS:
-                if size % k == 0 and size >= k:
-                    splits.append((axis, k, _shard_values(chunk, host, sample.dtype, axis, k, rng)))
         n = math.prod(shape)
+        if n == 0:
+            continue
+        names, stats = _chunk_statistics(chunk, sample.dtype, rng)
+        splits += names
+        parts += stats
         if len(shape) >= 2 and n <= SLICES_CAP:
-            tests += _slice_tests(_host(chunk) if host is None else host, model)
+            tests += _slice_tests(_host(chunk), model)
         elif len(shape) >= 2:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if splits:
-        tests.insert(0, _pair_tests(splits, model))
+        joined = parts[0] if len(parts) == 1 else tuple(np.concatenate(c) for c in zip(*parts))
+        tests.insert(0, _pair_tests(splits, joined, model))  # type: ignore[arg-type]
     count = sum(t.count for t in tests)
     if not count:
         return None

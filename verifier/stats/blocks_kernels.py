@@ -59,23 +59,19 @@ def _finite_pair(v, i, j):
     return n, sx, sy, vx, vy
 
 
-@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
-def pair_statistics(v, min_correlation):
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy", inline="always")
+def _pairs_into(v, min_correlation, count, same, r, keep, q0):
     """Per pair ``(i, j)``, ``i < j``, of rows of ``v`` (float64, ``(k, m)``), in the order of
     ``itertools.combinations``: ``(m', equal count, r, keep)`` on the positions where both are finite.
 
     ``r = Σ(x-x̄)(y-ȳ) / √(Σ(x-x̄)²·Σ(y-ȳ)²)`` (two passes: the means, then the centred sums),
     clipped to ``[-1, 1]``; ``keep``: both rows vary (not all equal) and ``m' ≥ min_correlation``;
-    ``r = 0`` where not kept. Rows finite everywhere are centred once, for all their pairs, in
+    ``r = 0`` where not kept. Written to ``count, same, r, keep`` from position ``q0`` on (``r`` and
+    ``keep`` zeroed there beforehand). Rows finite everywhere are centred once, for all their pairs, in
     branch-free loops that LLVM vectorises; a pair with a non-finite value is computed on its own
     finite positions in a scalar loop.
     """
     k, m = v.shape
-    pairs = k * (k - 1) // 2
-    count = np.empty(pairs, np.int64)
-    same = np.empty(pairs, np.int64)
-    r = np.zeros(pairs, np.float64)
-    keep = np.zeros(pairs, np.bool_)
     finite = np.zeros(k, np.bool_)
     spread = np.zeros(k, np.bool_)
     ss = np.zeros(k, np.float64)
@@ -105,7 +101,7 @@ def pair_statistics(v, min_correlation):
             c[p] = d
             acc += d * d
         ss[i] = acc
-    q = 0
+    q = q0
     for i in range(k):
         for j in range(i + 1, k):
             x, y = v[i], v[j]
@@ -149,4 +145,53 @@ def pair_statistics(v, min_correlation):
             count[q] = n
             same[q] = eq
             q += 1
+
+
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
+def pair_statistics(v, min_correlation):
+    """:func:`_pairs_into` for the rows of one ``(k, m)`` float64 matrix: ``(m', equal count, r, keep)``
+    per pair ``(i, j)``, ``i < j``, in the order of ``itertools.combinations``."""
+    k = v.shape[0]
+    pairs = k * (k - 1) // 2
+    count = np.empty(pairs, np.int64)
+    same = np.empty(pairs, np.int64)
+    r = np.zeros(pairs, np.float64)
+    keep = np.zeros(pairs, np.bool_)
+    _pairs_into(v, min_correlation, count, same, r, keep, 0)
+    return count, same, r, keep
+
+
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
+def split_statistics(flat, splits, min_correlation):
+    """:func:`pair_statistics` of several splits of one C-ordered tensor whose every position is
+    compared, concatenated in the order of ``splits``.
+
+    ``flat``: the tensor's values (float32 or float64, C order); ``splits``: one row
+    ``(before, k, size, after)`` per split, the tensor seen as ``(before, k·size, after)`` with the
+    split axis in the middle. Shard ``j``'s row is ``[b, j·size + s, a]`` over ``(b, s, a)`` in C
+    order (shard 0's positions in C order), copied to float64 one contiguous run of ``size·after``
+    values at a time.
+    """
+    pairs = 0
+    for g in range(splits.shape[0]):
+        k = splits[g, 1]
+        pairs += k * (k - 1) // 2
+    count = np.empty(pairs, np.int64)
+    same = np.empty(pairs, np.int64)
+    r = np.zeros(pairs, np.float64)
+    keep = np.zeros(pairs, np.bool_)
+    q0 = 0
+    for g in range(splits.shape[0]):
+        before, k, size, after = splits[g, 0], splits[g, 1], splits[g, 2], splits[g, 3]
+        run = size * after
+        v = np.empty((k, before * run), np.float64)
+        for j in range(k):
+            row = v[j]
+            for b in range(before):
+                src = (b * k + j) * run
+                dst = b * run
+                for p in range(run):
+                    row[dst + p] = flat[src + p]
+        _pairs_into(v, min_correlation, count, same, r, keep, q0)
+        q0 += k * (k - 1) // 2
     return count, same, r, keep
