@@ -87,3 +87,28 @@ def test_dispatch_uses_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blocks, "_kernels", lambda: None)
     _pair_statistics(v)
     assert len(calls) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=hs.sampled_from([(1000,), (8,), (64, 64), (256, 40), (6, 8, 4), (2, 4, 2, 8), (40, 2)]),
+       seed=hs.integers(0, 2**32 - 1), dtype=hs.sampled_from([np.float32, np.float64]),
+       holes=hs.sampled_from([0.0, 0.01]), copy=hs.booleans())
+def test_split_statistics_equal_each_splits(shape: tuple[int, ...], seed: int, dtype: type, holes: float,
+                                            copy: bool) -> None:
+    """One compiled call for every split of a tensor compared whole equals the numpy statistics
+    of each split's shard matrix, concatenated in split order."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape).astype(dtype)
+    if copy:  # a repeated half along the last axis
+        a[..., : shape[-1] // 2] = a[..., shape[-1] // 2:]
+    a.reshape(-1)[rng.random(a.size) < holes] = np.nan
+    splits = [(axis, k) for axis, size in enumerate(shape) for k in blocks.SPLITS if size % k == 0]
+    spec = np.array([(int(np.prod(shape[:axis])), k, shape[axis] // k, int(np.prod(shape[axis + 1:])))
+                     for axis, k in splits], dtype=np.int64)
+    got = blocks._kernels().split_statistics(a.reshape(-1), spec, MIN_CORRELATION)
+    parts = [_pair_statistics_numpy(blocks._shard_values(a, a, "float64", axis, k, lambda: None))
+             for axis, k in splits]
+    want = [np.concatenate(c) for c in zip(*parts)]
+    for g, w in zip(got[:2] + got[3:], want[:2] + want[3:]):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_allclose(got[2], want[2], rtol=0, atol=1e-12)
