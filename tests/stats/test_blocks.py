@@ -206,18 +206,37 @@ def test_first_largest_is_argmax_per_df(seed: int, n: int, groups: int) -> None:
     assert _first_largest(t, df).tolist() == want
 
 
-@settings(max_examples=30, deadline=None)
-@given(seed=hs.integers(0, 2**32 - 1), shape=hs.sampled_from([(5, 4), (12, 3), (4, 5, 6), (3, 2, 2, 3)]),
+@settings(max_examples=30, deadline=None,  # pair_path's monkeypatch holds for every example
+          suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture])
+@given(seed=hs.integers(0, 2**32 - 1), shape=hs.sampled_from([(5, 4), (12, 3), (4, 5, 6), (3, 2, 2, 3), (40, 1)]),
        dtype=hs.sampled_from([np.float16, np.float32, np.float64]))
-def test_repeated_slices_counts_the_repeats(seed: int, shape: tuple[int, ...], dtype: type) -> None:
+def test_repeated_slices_counts_the_repeats(pair_path: str, seed: int, shape: tuple[int, ...], dtype: type) -> None:
     """Slices (along every axis) equal bit for bit to an earlier one, against ``np.unique``;
-    a zero's sign makes slices differ."""
+    a zero's sign makes slices differ. Compiled and numpy hashes."""
     rng = np.random.default_rng(seed)
     a = rng.integers(-1, 2, shape).astype(dtype)  # few values: many repeats
     a[a == 0] *= rng.choice([-1, 1], size=int(np.count_nonzero(a == 0)))  # signed zeros
+    if seed % 3 == 0:  # distinct values: no repeats
+        a = rng.standard_normal(shape).astype(dtype)
     bits = _host(a) if a.itemsize == 2 else a.view({4: np.uint32, 8: np.uint64}[a.itemsize])
-    masked = bits & bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
     for axis in range(a.ndim):
         slices = np.moveaxis(bits, axis, 0).reshape(a.shape[axis], -1)
         want = a.shape[axis] - np.unique(slices, axis=0).shape[0]
-        assert _repeated_slices(bits, masked, axis) == want
+        assert _repeated_slices(bits, axis) == want
+
+
+def test_slice_hashes_wrap_as_numpy_sums() -> None:
+    """The compiled hashes are numpy's uint64 sums of the bits without the sign bit, wrapping
+    modulo 2⁶⁴ alike."""
+    kernels = blocks._kernels()
+    if kernels is None:
+        pytest.skip("numba kernels unavailable")
+    bits = np.random.default_rng(0).integers(0, 2**64, (3, 7, 5), dtype=np.uint64)
+    mask = np.uint64(2**63 - 1)
+    for axis in range(3):
+        view = bits.reshape(int(np.prod(bits.shape[:axis])), bits.shape[axis], int(np.prod(bits.shape[axis + 1:])))
+        h, shared = kernels.slice_hashes(view, mask)
+        others = tuple(d for d in range(3) if d != axis)
+        want = np.sum(bits & mask, axis=others, dtype=np.uint64)
+        np.testing.assert_array_equal(h, want)
+        assert h.dtype == np.uint64 and shared == (np.unique(want).size < want.size)

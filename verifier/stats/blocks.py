@@ -271,18 +271,29 @@ def _pair_of(splits: list[tuple[int, int]], q: int) -> tuple[int, int, int, int,
     raise IndexError(q)
 
 
-def _repeated_slices(bits: np.ndarray, masked: np.ndarray, axis: int) -> int:
-    """How many slices along ``axis`` repeat an earlier one (bit patterns ``bits`` compared exactly).
+def _repeated_slices(bits: np.ndarray, axis: int) -> int:
+    """How many slices along ``axis`` repeat an earlier one (bit patterns ``bits``, C-contiguous,
+    compared exactly).
 
-    Candidates are slices with equal sums of their bit patterns without the sign bit (``masked``:
-    an exact integer hash; identical slices always share it); each group of candidates is compared
-    exactly. Slices equal but for the sign of a zero count as different (a little power lost).
+    Candidates are slices with equal sums of their bit patterns without the sign bit (an exact
+    integer hash modulo 2⁶⁴; identical slices always share it); each group of candidates is
+    compared exactly. Slices equal but for the sign of a zero count as different (a little power
+    lost). The hashes are computed by :func:`verifier.stats.blocks_kernels.slice_hashes` where
+    numba is usable, else by numpy.
     """
     rows = bits.shape[axis]
-    others = tuple(d for d in range(bits.ndim) if d != axis)
-    h: np.ndarray = np.asarray(np.sum(masked, axis=others, dtype=np.uint64))
+    mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
+    kernels = _kernels()
+    if kernels is not None:
+        view = bits.reshape(math.prod(bits.shape[:axis]), rows, math.prod(bits.shape[axis + 1:]))
+        h, shared = kernels.slice_hashes(view, mask)
+        if not shared:  # no two slices share a hash: none repeats
+            return 0
+    else:
+        others = tuple(d for d in range(bits.ndim) if d != axis)
+        h = np.asarray(np.sum(bits & mask, axis=others, dtype=np.uint64))
     order = np.argsort(h, kind="stable")
-    if not np.any(h[order[1:]] == h[order[:-1]]):  # no two slices share a hash: none repeats
+    if not np.any(h[order[1:]] == h[order[:-1]]):
         return 0
     flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
     repeats = 0
@@ -297,12 +308,11 @@ def _slice_tests(a: np.ndarray, model: CellModel) -> list[_Tests]:
     out: list[_Tests] = []
     names = {0: "rows", 1: "columns"}
     bits = np.ascontiguousarray(a).view(_BITS[a.itemsize])
-    masked = bits & bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
     for axis, rows in enumerate(a.shape):
         length = a.size // rows if rows else 0
         if rows < 2 or length < 2:
             continue
-        repeats = _repeated_slices(bits, masked, axis)
+        repeats = _repeated_slices(bits, axis)
         what = names.get(axis, f"slices along axis {axis}")
         if repeats:
             bound = rows * (rows - 1) / 2.0 * math.exp(length * math.log(max(model.s2, 1e-300)))

@@ -195,3 +195,28 @@ def split_statistics(flat, splits, min_correlation):
         _pairs_into(v, min_correlation, count, same, r, keep, q0)
         q0 += k * (k - 1) // 2
     return count, same, r, keep
+
+
+@njit(nogil=True, boundscheck=False)
+def slice_hashes(bits, mask):
+    """Per slice ``r`` of ``bits`` seen as ``(before, rows, after)`` (unsigned integers, C order):
+    ``Σ (bits & mask)`` over ``(b, a)`` as uint64 (modulo 2⁶⁴, as numpy sums it), and whether
+    two slices share a hash (sorted and compared)."""
+    before, rows, after = bits.shape
+    h = np.zeros(rows, np.uint64)
+    if after == 1:  # the slices run across rows: add each contiguous row of the 2-D view
+        for b in range(before):
+            for r in range(rows):
+                h[r] += np.uint64(bits[b, r, 0] & mask)
+    else:
+        for b in range(before):
+            for r in range(rows):
+                s = np.uint64(0)
+                for a in range(after):
+                    s += np.uint64(bits[b, r, a] & mask)
+                h[r] += s
+    ordered = np.sort(h)
+    shared = False
+    for r in range(1, rows):
+        shared |= ordered[r] == ordered[r - 1]
+    return h, shared
