@@ -112,3 +112,24 @@ def test_split_statistics_equal_each_splits(shape: tuple[int, ...], seed: int, d
     for g, w in zip(got[:2] + got[3:], want[:2] + want[3:]):
         np.testing.assert_array_equal(g, w)
     np.testing.assert_allclose(got[2], want[2], rtol=0, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=hs.integers(0, 2**32 - 1), pairs=hs.integers(1, 80), dfs=hs.integers(1, 4),
+       kept=hs.sampled_from([0.0, 0.5, 1.0]))
+def test_candidates_equal_numpy(seed: int, pairs: int, dfs: int, kept: float) -> None:
+    """The compiled candidate selection equals numpy's: the same pairs, df and t (bit for bit:
+    numpy's operations in numpy's order), with tied |r|, r = ±1, NaN r and several df."""
+    rng = np.random.default_rng(seed)
+    m = rng.integers(32, 32 + dfs, pairs).astype(np.int64)
+    same = rng.integers(0, 3, pairs).astype(np.int64) * (rng.random(pairs) < 0.3)
+    r = rng.choice([-1.0, 1.0, 0.5, -0.5, np.nan, 0.0], pairs)
+    r = np.where(rng.random(pairs) < 0.5, r, rng.uniform(-1, 1, pairs))
+    keep = rng.random(pairs) < kept
+    r[~keep] = 0.0
+    got = blocks._kernels().candidates(m, same, r, keep)
+    want = blocks._candidates_numpy(m, same, r, keep)
+    for g, w in zip(got[:4], want[:4]):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+    assert got[4] == want[4]

@@ -217,21 +217,17 @@ def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -
     test in split order, identity tests before correlation tests.
     """
     m, same, r, keep = stats
+    kernels = _kernels()
+    hit, q_corr, df_top, t_top, n_kept = (_candidates_numpy if kernels is None else kernels.candidates)(m, same, r, keep)
     group = np.repeat(np.arange(len(splits)), [k * (k - 1) // 2 for _axis, k in splits])  # each pair's split
     candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
-    hit = np.flatnonzero(same > 0)
     if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
         p_same = special.bdtrc(same[hit] - 1, m[hit], min(max(model.s2, 0.0), 1.0))
         candidates += zip(p_same.tolist(), group[hit].tolist(), [0] * hit.size, hit.tolist())
-    kept = np.flatnonzero(keep)
-    if kept.size:
-        df = m[kept] - 2
-        t = np.abs(r[kept]) * np.sqrt(df / np.maximum(1e-300, 1.0 - r[kept] ** 2))
-        top = _first_largest(t, df)  # positions in kept: per df, the first pair with the largest |t|
-        p_corr = 2.0 * special.stdtr(df[top], -t[top])
-        q_corr = kept[top]
+    if q_corr.size:
+        p_corr = 2.0 * special.stdtr(df_top, -t_top)
         candidates += zip(p_corr.tolist(), group[q_corr].tolist(), [1] * q_corr.size, q_corr.tolist())
-    count = int(m.size + kept.size)
+    count = int(m.size + n_kept)
     if not candidates:
         _g, axis, k, i, j = _pair_of(splits, 0)
         return _Tests(count, 1.0, lambda: f"axis {axis}, {k}-way split, shards {i} and "
@@ -246,6 +242,22 @@ def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -
         return f"{name}: correlation {r[q]:+.3f} over {m[q]:,} aligned values"
 
     return _Tests(count, p, describe)
+
+
+def _candidates_numpy(m: np.ndarray, same: np.ndarray, r: np.ndarray, keep: np.ndarray,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The pairs whose p-values can be the smallest (see :func:`_pair_tests`): ``(pairs with an
+    equal value, per df the first kept pair with the largest t, their df, their t, the number of
+    kept pairs)``, ``t = |r|·√(df/(1 − r²))`` on ``df = m' − 2``. Compiled:
+    :func:`verifier.stats.blocks_kernels.candidates`."""
+    hit = np.flatnonzero(same > 0)
+    kept = np.flatnonzero(keep)
+    if not kept.size:
+        return hit, kept, kept, np.zeros(0), 0
+    df = m[kept] - 2
+    t = np.abs(r[kept]) * np.sqrt(df / np.maximum(1e-300, 1.0 - r[kept] ** 2))
+    top = _first_largest(t, df)  # positions in kept: per df, the first pair with the largest |t|
+    return hit, kept[top], df[top], t[top], int(kept.size)
 
 
 def _first_largest(t: np.ndarray, df: np.ndarray) -> np.ndarray:

@@ -220,3 +220,49 @@ def slice_hashes(bits, mask):
     for r in range(1, rows):
         shared |= ordered[r] == ordered[r - 1]
     return h, shared
+
+
+@njit(nogil=True, boundscheck=False, error_model="numpy")
+def candidates(m, same, r, keep):
+    """The pairs whose p-values can be the smallest, as :func:`verifier.stats.blocks._candidates_numpy`
+    finds them: ``(pairs with an equal value, per df ascending the first pair with the largest t,
+    their df, their t, the number of kept pairs)``.
+
+    ``t = |r|·√(df/max(1e-300, 1 − r²))``, ``df = m' − 2`` over the kept pairs, with numpy's
+    operations in numpy's order (no fastmath: the same roundings); a NaN counts as the largest
+    (as ``np.argmax`` picks it)."""
+    pairs = m.size
+    n_hit = 0
+    n_kept = 0
+    for q in range(pairs):
+        n_hit += same[q] > 0
+        n_kept += keep[q]
+    hit = np.empty(n_hit, np.int64)
+    kept = np.empty(n_kept, np.int64)
+    df = np.empty(n_kept, np.int64)
+    t = np.empty(n_kept, np.float64)
+    h = 0
+    c = 0
+    for q in range(pairs):
+        if same[q] > 0:
+            hit[h] = q
+            h += 1
+        if keep[q]:
+            kept[c] = q
+            df[c] = m[q] - 2
+            d = 1.0 - r[q] * r[q]
+            if d < 1e-300:  # a NaN stays NaN, as np.maximum leaves it
+                d = 1e-300
+            t[c] = abs(r[q]) * np.sqrt(df[c] / d)
+            c += 1
+    dfs = np.unique(df)
+    top = np.empty(dfs.size, np.int64)
+    for u in range(dfs.size):
+        best = -1
+        for c in range(n_kept):
+            if df[c] != dfs[u]:
+                continue
+            if best < 0 or (not np.isnan(t[best]) and (np.isnan(t[c]) or t[c] > t[best])):
+                best = c
+        top[u] = best
+    return hit, kept[top], df[top], t[top], n_kept
