@@ -59,7 +59,7 @@ def _finite_pair(v, i, j):
     return n, sx, sy, vx, vy
 
 
-@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy", inline="always")
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
 def _pairs_into(v, min_correlation, count, same, r, keep, q0):
     """Per pair ``(i, j)``, ``i < j``, of rows of ``v`` (float64, ``(k, m)``), in the order of
     ``itertools.combinations``: ``(m', equal count, r, keep)`` on the positions where both are finite.
@@ -255,14 +255,24 @@ def candidates(m, same, r, keep):
                 d = 1e-300
             t[c] = abs(r[q]) * np.sqrt(df[c] / d)
             c += 1
-    dfs = np.unique(df)
-    top = np.empty(dfs.size, np.int64)
-    for u in range(dfs.size):
+    top = np.empty(n_kept, np.int64)
+    u = 0
+    below = np.iinfo(np.int64).min  # the df groups in ascending order, one scan each (few groups)
+    while True:
+        d = np.iinfo(np.int64).max
+        for c in range(n_kept):
+            if below < df[c] < d:
+                d = df[c]
+        if d == np.iinfo(np.int64).max:
+            break
         best = -1
         for c in range(n_kept):
-            if df[c] != dfs[u]:
+            if df[c] != d:
                 continue
             if best < 0 or (not np.isnan(t[best]) and (np.isnan(t[c]) or t[c] > t[best])):
                 best = c
         top[u] = best
+        u += 1
+        below = d
+    top = top[:u]
     return hit, kept[top], df[top], t[top], n_kept
