@@ -240,3 +240,27 @@ def test_slice_hashes_wrap_as_numpy_sums() -> None:
         want = np.sum(bits & mask, axis=others, dtype=np.uint64)
         np.testing.assert_array_equal(h, want)
         assert h.dtype == np.uint64 and shared == (np.unique(want).size < want.size)
+
+
+def test_a_kernel_that_cannot_be_written_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba failing to write a compiled kernel (OSError: a full disk) disables the compiled paths
+    (as for the fused summary) and the check is computed by numpy, with the same result."""
+    from verifier.stats import fused
+
+    monkeypatch.setattr(fused, "_DISABLED", fused._DISABLED)  # restored after the test
+    a = np.random.default_rng(6).standard_normal((64, 40)).astype(np.float32)
+    a[:, 20:] = a[:, :20]
+    sample, model = SimpleNamespace(chunks=(a,), dtype="float32"), SimpleNamespace(s2=1e-7)
+    with monkeypatch.context() as patch:
+        patch.setattr(blocks, "_kernels", lambda: None)
+        want = check_blocks(sample, model)
+
+    class Full:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            def kernel(*args):  # noqa: ANN002, ANN202
+                raise OSError("No space left on device")
+            return kernel
+
+    monkeypatch.setattr(blocks, "_kernels", lambda: None if fused._DISABLED else Full())
+    assert check_blocks(sample, model) == want
+    assert fused._DISABLED

@@ -133,3 +133,19 @@ def test_candidates_equal_numpy(seed: int, pairs: int, dfs: int, kept: float) ->
         np.testing.assert_array_equal(g, w)
         assert g.dtype == w.dtype
     assert got[4] == want[4]
+
+
+def test_kernels_import_nothing_from_the_project() -> None:
+    """numba's on-disk cache keys on the kernel file alone: a constant imported from another module
+    of the project and changed there would be served stale. Constants are arguments instead."""
+    import ast
+    import inspect
+
+    from verifier.stats import blocks_kernels
+
+    tree = ast.parse(inspect.getsource(blocks_kernels))
+    imports = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert all(not isinstance(node, ast.ImportFrom) or (node.level == 0 and not node.module.startswith("verifier"))
+               for node in imports)
+    assert all(not alias.name.startswith("verifier") for node in imports if isinstance(node, ast.Import)
+               for alias in node.names)

@@ -109,15 +109,8 @@ def _pair_statistics(v: np.ndarray) -> Stats:
     (:func:`verifier.stats.blocks_kernels.pair_statistics`) where numba is installed, else
     :func:`_pair_statistics_numpy`: the same counts and flags, ``r`` to float64 rounding.
     """
-    kernels = _kernels()
-    if kernels is not None:
-        try:
-            return kernels.pair_statistics(np.ascontiguousarray(v, dtype=np.float64), MIN_CORRELATION)
-        except OSError:  # numba could not write its compiled kernel (a full disk): numpy
-            from . import fused
-
-            fused.disable()
-    return _pair_statistics_numpy(v)
+    stats = _compiled("pair_statistics", np.ascontiguousarray(v, dtype=np.float64), MIN_CORRELATION)
+    return _pair_statistics_numpy(v) if stats is None else stats
 
 
 def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Generator],
@@ -135,21 +128,16 @@ def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Genera
     splits = [(axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k]
     host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
     whole = [(axis, k) for axis, k in splits if n // k <= BLOCK_CAP]
-    kernels = _kernels() if whole and host is not None else None
     done: dict[tuple[int, int], Stats] = {}
-    if kernels is not None and host is not None:
-        flat = _decode(host, dtype) if host.dtype == np.uint16 else np.ascontiguousarray(host)
+    if whole and host is not None and _kernels() is not None:
+        native = host.dtype in (np.float32, np.float64)  # float32/float64 in this machine's byte order
+        flat = np.ascontiguousarray(host) if native else _decode(host, dtype)
         spec = np.array([(math.prod(shape[:axis]), k, shape[axis] // k, math.prod(shape[axis + 1:]))
                          for axis, k in whole], dtype=np.int64)
-        try:
-            stats = kernels.split_statistics(flat.reshape(-1), spec, MIN_CORRELATION)
-        except OSError:  # numba could not write its compiled kernel (a full disk): numpy
-            from . import fused
-
-            fused.disable()
-        else:
-            if len(whole) == len(splits):
-                return splits, [stats]
+        stats = _compiled("split_statistics", flat.reshape(-1), spec, MIN_CORRELATION)
+        if stats is not None and len(whole) == len(splits):
+            return splits, [stats]
+        if stats is not None:
             q = 0
             for axis, k in whole:
                 pairs = k * (k - 1) // 2
@@ -177,6 +165,22 @@ def _load_kernels() -> Any:
     except Exception:  # noqa: BLE001 - numba missing or broken: the numpy path is used
         return None
     return blocks_kernels
+
+
+def _compiled(name: str, *args: Any) -> Any:
+    """``blocks_kernels.<name>(*args)`` where numba is usable; None where it is not (the caller
+    computes the same with numpy), or where numba could not write its compiled kernel (a full
+    disk: the compiled paths are then disabled, as for :mod:`verifier.stats.fused`)."""
+    kernels = _kernels()
+    if kernels is None:
+        return None
+    try:
+        return getattr(kernels, name)(*args)
+    except OSError:
+        from . import fused
+
+        fused.disable()
+        return None
 
 
 def _pair_statistics_numpy(v: np.ndarray) -> Stats:
@@ -217,8 +221,8 @@ def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -
     test in split order, identity tests before correlation tests.
     """
     m, same, r, keep = stats
-    kernels = _kernels()
-    hit, q_corr, df_top, t_top, n_kept = (_candidates_numpy if kernels is None else kernels.candidates)(m, same, r, keep)
+    chosen = _compiled("candidates", m, same, r, keep)
+    hit, q_corr, df_top, t_top, n_kept = _candidates_numpy(m, same, r, keep) if chosen is None else chosen
     group = np.repeat(np.arange(len(splits)), [k * (k - 1) // 2 for _axis, k in splits])  # each pair's split
     candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
     if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
@@ -295,10 +299,10 @@ def _repeated_slices(bits: np.ndarray, axis: int) -> int:
     """
     rows = bits.shape[axis]
     mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
-    kernels = _kernels()
-    if kernels is not None:
-        view = bits.reshape(math.prod(bits.shape[:axis]), rows, math.prod(bits.shape[axis + 1:]))
-        h, shared = kernels.slice_hashes(view, mask)
+    view = bits.reshape(math.prod(bits.shape[:axis]), rows, math.prod(bits.shape[axis + 1:]))
+    hashed = _compiled("slice_hashes", view, mask)
+    if hashed is not None:
+        h, shared = hashed
         if not shared:  # no two slices share a hash: none repeats
             return 0
     else:
