@@ -6,6 +6,14 @@ tiles) are compared pairwise at aligned positions for identity (aligned equal va
 of freedom), and slices (rows, columns, ...) for repeats (``P(any two equal) ≤ C(R, 2)·s_2^L``);
 Bonferroni over every test. The cell model ``s_2`` and the null are those of
 :mod:`verifier.stats.structure`.
+
+Cost
+    At ``n ≤ 10⁵`` numpy's per-call overhead and temporaries, not arithmetic, set the cost. Where
+    numba is installed (``verifier[fast]``) the pair statistics of every split compared whole, the
+    choice of the candidate smallest p-values and the slice hashes are compiled loops
+    (:mod:`verifier.stats.blocks_kernels`); numpy computes the same otherwise (the same counts, flags
+    and positions; ``r`` and ``t`` to float64 rounding). The seeded generator of the subsampled
+    splits is created at the first one (most small tensors have none).
 """
 
 from __future__ import annotations
