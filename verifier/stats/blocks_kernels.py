@@ -67,15 +67,16 @@ def _pairs_into(v, min_correlation, count, same, r, keep, q0):
     ``r = Σ(x-x̄)(y-ȳ) / √(Σ(x-x̄)²·Σ(y-ȳ)²)`` (two passes: the means, then the centred sums),
     clipped to ``[-1, 1]``; ``keep``: both rows vary (not all equal) and ``m' ≥ min_correlation``;
     ``r = 0`` where not kept. Written to ``count, same, r, keep`` from position ``q0`` on (``r`` and
-    ``keep`` zeroed there beforehand). Rows finite everywhere are centred once, for all their pairs, in
-    branch-free loops that LLVM vectorises; a pair with a non-finite value is computed on its own
-    finite positions in a scalar loop.
+    ``keep`` zeroed there beforehand). For rows finite everywhere, the mean and ``Σ(x-x̄)²`` of each
+    row are computed once, and each pair's ``Σ(x-x̄)(y-ȳ)`` and equal count in one loop (centring on
+    the fly: no centred copy to read back), all branch-free loops that LLVM vectorises; a pair with a
+    non-finite value is computed on its own finite positions in a scalar loop.
     """
     k, m = v.shape
     finite = np.zeros(k, np.bool_)
     spread = np.zeros(k, np.bool_)
     ss = np.zeros(k, np.float64)
-    centred = np.empty((k, m), np.float64)
+    means = np.zeros(k, np.float64)
     for i in range(k):
         x = v[i]
         if m == 0:
@@ -94,11 +95,10 @@ def _pairs_into(v, min_correlation, count, same, r, keep, q0):
         finite[i] = True
         spread[i] = differ > 0
         mean = s / m
-        c = centred[i]
+        means[i] = mean
         acc = 0.0
         for p in range(m):
             d = x[p] - mean
-            c[p] = d
             acc += d * d
         ss[i] = acc
     q = q0
@@ -108,15 +108,18 @@ def _pairs_into(v, min_correlation, count, same, r, keep, q0):
             eq = 0
             if finite[i] and finite[j]:
                 n = m
-                for p in range(m):
-                    eq += np.int64(x[p] == y[p])
                 if spread[i] and spread[j] and n >= min_correlation:
-                    cx, cy = centred[i], centred[j]
+                    mx = means[i]
+                    my = means[j]
                     sxy = 0.0
                     for p in range(m):
-                        sxy += cx[p] * cy[p]
+                        sxy += (x[p] - mx) * (y[p] - my)
+                        eq += np.int64(x[p] == y[p])
                     r[q] = sxy / (np.sqrt(ss[i]) * np.sqrt(ss[j]))
                     keep[q] = True
+                else:
+                    for p in range(m):
+                        eq += np.int64(x[p] == y[p])
             else:  # each pair on its own finite positions
                 n, sx, sy, vx, vy = _finite_pair(v, i, j)
                 for p in range(m):
