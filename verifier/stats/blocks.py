@@ -132,16 +132,12 @@ def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Genera
     :func:`_shard_values`.
     """
     shape = tuple(int(d) for d in chunk.shape)
-    n = math.prod(shape)
-    splits = [(axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k]
+    splits, whole, spec = _split_plan(shape)
     host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
-    whole = [(axis, k) for axis, k in splits if n // k <= BLOCK_CAP]
     done: dict[tuple[int, int], Stats] = {}
     if whole and host is not None and _kernels() is not None:
         native = host.dtype in (np.float32, np.float64)  # float32/float64 in this machine's byte order
         flat = np.ascontiguousarray(host) if native else _decode(host, dtype)
-        spec = np.array([(math.prod(shape[:axis]), k, shape[axis] // k, math.prod(shape[axis + 1:]))
-                         for axis, k in whole], dtype=np.int64)
         stats = _compiled("split_statistics", flat.reshape(-1), spec, MIN_CORRELATION)
         if stats is not None and len(whole) == len(splits):
             return splits, [stats]
@@ -154,6 +150,19 @@ def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Genera
     parts = [done[split] if split in done else _pair_statistics(_shard_values(chunk, host, dtype, *split, rng))
              for split in splits]
     return splits, parts
+
+
+@lru_cache(maxsize=256)
+def _split_plan(shape: tuple[int, ...]) -> tuple[list[tuple[int, int]], list[tuple[int, int]], np.ndarray]:
+    """For a chunk of this shape: its splits ``(axis, k)`` (axis by axis, ``k`` ascending), those
+    compared whole (``size/k ≤ BLOCK_CAP``), and their ``(before, k, size, after)`` rows for
+    :func:`verifier.stats.blocks_kernels.split_statistics` (cached: callers do not change them)."""
+    n = math.prod(shape)
+    splits = [(axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k]
+    whole = [(axis, k) for axis, k in splits if n // k <= BLOCK_CAP]
+    spec = np.array([(math.prod(shape[:axis]), k, shape[axis] // k, math.prod(shape[axis + 1:]))
+                     for axis, k in whole], dtype=np.int64).reshape(-1, 4)
+    return splits, whole, spec
 
 
 def _kernels() -> Any:
