@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special
 
+from . import fused
 from .checks import CheckResult
 from .reading import _BITS, _decode, _flat_host, _gather, _host
 
@@ -168,8 +169,6 @@ def _split_plan(shape: tuple[int, ...]) -> tuple[list[tuple[int, int]], list[tup
 def _kernels() -> Any:
     """:mod:`verifier.stats.blocks_kernels` where numba is usable (see
     :func:`verifier.stats.fused.available`), else None."""
-    from . import fused
-
     if not fused.available():
         return None
     return _load_kernels()
@@ -194,8 +193,6 @@ def _compiled(name: str, *args: Any) -> Any:
     try:
         return getattr(kernels, name)(*args)
     except OSError:
-        from . import fused
-
         fused.disable()
         return None
 
