@@ -227,13 +227,14 @@ def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -
     """Identity and correlation tests of every pair of shards of every split.
 
     ``splits``: ``(axis, k)`` per split; ``stats``: their pairs' :func:`_pair_statistics`,
-    concatenated in split order. Each pair ``(i, j)`` is tested on the ``m'`` positions where both values are finite: the count of
-    equal values against ``Binomial(m', s_2)``, and, when both rows vary and
-    ``m' ≥ MIN_CORRELATION``, Pearson's ``r`` by ``t = r·√((m'−2)/(1−r²))`` on ``m' − 2`` degrees of
-    freedom. Only the smallest p-value is needed (Bonferroni), so the special functions are only
-    evaluated where it can be: identity tests with an equal value (else p = 1), and per number of
-    degrees of freedom the largest ``|t|`` (the p-value falls with ``|t|``). Ties go to the first
-    test in split order, identity tests before correlation tests.
+    concatenated in split order. Each pair ``(i, j)`` is tested on the ``m'`` positions where both
+    values are finite: the count of equal values against ``Binomial(m', s_2)``, and, when both rows
+    vary and ``m' ≥ MIN_CORRELATION``, Pearson's ``r`` by ``t = r·√((m'−2)/(1−r²))`` on ``m' − 2``
+    degrees of freedom. Only the smallest p-value is needed (Bonferroni), so the special functions
+    are only evaluated where it can be (:func:`_candidates_numpy`): identity tests with an equal
+    value (else p = 1), and per number of degrees of freedom the largest ``|t|`` (the p-value falls
+    with ``|t|``). Ties go to the first test in split order, identity tests before correlation
+    tests.
     """
     m, same, r, keep = stats
     chosen = _compiled("candidates", m, same, r, keep)
