@@ -1,35 +1,32 @@
-"""The numba kernel of :mod:`verifier.stats.blocks` (imported only where numba is installed).
+"""The numba kernels of :mod:`verifier.stats.blocks` (imported only where numba is installed).
 
-One compiled loop computes, for every pair of rows of a split's ``(k, m)`` shard matrix, what
-:func:`verifier.stats.blocks._pair_statistics_numpy` computes with numpy: the count ``m'`` of
-positions where both values are finite, the count of equal values among them, and Pearson's
-``r`` on them with its ``keep`` flag. It replaces about twenty numpy calls and their ``(pairs, m)``
-temporaries per split, which cost more than the arithmetic at ``m ≤ 10⁴``.
+:func:`split_statistics`
+    For every pair of shards of every split of a tensor compared whole, what
+    :func:`verifier.stats.blocks._pair_statistics_numpy` computes from the split's ``(k, m)`` shard
+    matrix: the count ``m'`` of positions where both values are finite, the count of equal values
+    among them, and Pearson's ``r`` on them with its ``keep`` flag (:func:`pair_statistics`: the
+    same for one given shard matrix, for the subsampled splits).
+:func:`candidates`
+    The pairs whose p-values can be the smallest, as
+    :func:`verifier.stats.blocks._candidates_numpy` finds them.
+:func:`slice_hashes`
+    The hashes of the slices along one axis, and whether two are equal.
 
-Nothing is imported from other modules of the project (numba's cache keys on this file only): the
-shortest correlated shard (``MIN_CORRELATION``) is an argument.
+Each replaces tens of numpy calls and their temporaries, which cost more than the arithmetic at
+``n ≤ 10⁵``. Numba's cache keys on this file only, so nothing compiled in comes from another
+module: the shortest correlated shard (``MIN_CORRELATION``) is an argument, the fastmath flags are
+stated here (only the ``njit`` decorator, which compiles nothing in, is shared with
+:mod:`verifier.stats.fused_kernels`).
 """
 
 # mypy: ignore-errors
-from typing import Any
-
-import numba
 import numpy as np
+
+from .fused_kernels import njit
 
 FASTMATH = {"reassoc", "contract"}
 """Sums may be reordered (vectorised) and multiply-adds fused; no ``nnan``/``ninf``: non-finite
 values are detected."""
-
-
-def njit(**kw: Any) -> Any:
-    """``numba.njit`` with the on-disk cache where a cache location is writable (as
-    :func:`verifier.stats.fused_kernels.njit`)."""
-    def deco(f: Any) -> Any:
-        try:
-            return numba.njit(cache=True, **kw)(f)
-        except RuntimeError:  # no locator for the cache: compile in memory each process
-            return numba.njit(cache=False, **kw)(f)
-    return deco
 
 
 @njit(nogil=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
