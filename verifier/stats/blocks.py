@@ -6,6 +6,14 @@ tiles) are compared pairwise at aligned positions for identity (aligned equal va
 of freedom), and slices (rows, columns, ...) for repeats (``P(any two equal) ≤ C(R, 2)·s_2^L``);
 Bonferroni over every test. The cell model ``s_2`` and the null are those of
 :mod:`verifier.stats.structure`.
+
+Cost
+    At ``n ≤ 10⁵`` numpy's per-call overhead and temporaries, not arithmetic, set the cost. Where
+    numba is installed (``verifier[fast]``) the pair statistics of every split compared whole, the
+    choice of the candidate smallest p-values and the slice hashes are compiled loops
+    (:mod:`verifier.stats.blocks_kernels`); numpy computes the same otherwise (the same counts, flags
+    and positions; ``r`` and ``t`` to float64 rounding). The seeded generator of the subsampled
+    splits is created at the first one (most small tensors have none).
 """
 
 from __future__ import annotations
@@ -19,12 +27,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special
 
+from . import fused
 from .checks import CheckResult
 from .reading import _BITS, _decode, _flat_host, _gather, _host
 
 if TYPE_CHECKING:
     from ..sources.sample import Sample
     from .structure import CellModel
+
+Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Per pair of shards: ``(m', equal count, r, r defined)`` (see :func:`_pair_statistics`)."""
 
 BLOCK_CAP = 1 << 14
 """Aligned positions compared per pair of shards (identical shards: all of them equal, p ≈ s_2^m;
@@ -55,16 +67,29 @@ def _one(pvalue: float, detail: str) -> _Tests:
     return _Tests(1, pvalue, lambda: detail)
 
 
-def _shard_values(a: Any, dtype: str, axis: int, k: int, rng: np.random.Generator) -> np.ndarray:
+def _shard_values(a: Any, host: np.ndarray | None, dtype: str, axis: int, k: int,
+                  rng: Callable[[], np.random.Generator]) -> np.ndarray:
     """``(k, m)`` float64 values of the ``k`` shards of a ``k``-way split along ``axis``, at the same
-    ``m = min(shard size, BLOCK_CAP)`` aligned positions of each shard (seeded)."""
+    ``m = min(shard size, BLOCK_CAP)`` aligned positions of each shard, in shard 0's C order.
+
+    ``host``: ``a`` read by :func:`_host` where it lies on the host (else None). Where ``m`` is the
+    whole shard, the matrix is the tensor itself with ``axis`` split into ``(k, size)`` and the
+    ``k`` moved first (no positions computed); else ``m`` positions are drawn without replacement
+    by ``rng()`` (the generator shared by every split of the check, created at its first draw).
+    """
     shape = tuple(int(d) for d in a.shape)
     size = shape[axis] // k
     per = math.prod(shape) // k
     m = min(per, BLOCK_CAP)
+    if m == per and host is not None:
+        if axis == 0:
+            return _decode(host.reshape(k, per), dtype)
+        split = host.reshape(shape[:axis] + (k, size) + shape[axis + 1:])
+        front = (axis,) + tuple(range(axis)) + tuple(range(axis + 1, len(shape) + 1))
+        return _decode(split.transpose(front).reshape(k, per), dtype)
     # positions inside shard 0 (multi-index with axis coordinate < size), then shifted per shard
     inner = shape[:axis] + (size,) + shape[axis + 1:]
-    pos = np.sort(rng.choice(per, size=m, replace=False, shuffle=False)) if m < per else np.arange(per)
+    pos = np.sort(rng().choice(per, size=m, replace=False, shuffle=False)) if m < per else np.arange(per)
     idx = list(np.unravel_index(pos, inner))
     flat = _flat_host(a)
     if flat is not None:  # a dense host array: shard j is shard 0's flat positions + j·size·stride
@@ -85,19 +110,103 @@ def _pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(k, 1)
 
 
-def _pair_statistics(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _pair_statistics(v: np.ndarray) -> Stats:
     """Per pair of rows of ``v``, on the positions where both are finite: ``(m', equal count, r, r defined)``.
 
-    ``r`` is Pearson's correlation of the rows centred on their means (one ``einsum`` Gram matrix
-    for all pairs: no BLAS thread pool competing with the summary workers); it is defined when
-    both rows vary and ``m' ≥ MIN_CORRELATION``.
+    ``r`` is Pearson's correlation of the two rows centred on their means; it is defined when
+    both rows vary and ``m' ≥ MIN_CORRELATION``. One compiled loop
+    (:func:`verifier.stats.blocks_kernels.pair_statistics`) where numba is installed, else
+    :func:`_pair_statistics_numpy`: the same counts and flags, ``r`` to float64 rounding.
     """
+    stats = _compiled("pair_statistics", np.ascontiguousarray(v, dtype=np.float64), MIN_CORRELATION)
+    return _pair_statistics_numpy(v) if stats is None else stats
+
+
+def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Generator],
+                      ) -> tuple[list[tuple[int, int]], list[Stats]]:
+    """The splits ``(axis, k)`` of one chunk (axis by axis, ``k`` ascending) and their pairs'
+    statistics (the parts, concatenated, are in split order).
+
+    On the host with numba, the splits whose every position is compared (``size/k ≤ BLOCK_CAP``)
+    are computed by one compiled call on the chunk's values
+    (:func:`verifier.stats.blocks_kernels.split_statistics`); the others from their
+    :func:`_shard_values`.
+    """
+    shape = tuple(int(d) for d in chunk.shape)
+    splits, whole, spec = _split_plan(shape)
+    host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
+    done: dict[tuple[int, int], Stats] = {}
+    if whole and host is not None and _kernels() is not None:
+        native = host.dtype in (np.float32, np.float64)  # float32/float64 in this machine's byte order
+        flat = np.ascontiguousarray(host) if native else _decode(host, dtype)
+        stats = _compiled("split_statistics", flat.reshape(-1), spec, MIN_CORRELATION)
+        if stats is not None and len(whole) == len(splits):
+            return splits, [stats]
+        if stats is not None:
+            q = 0
+            for axis, k in whole:
+                pairs = k * (k - 1) // 2
+                done[axis, k] = tuple(c[q:q + pairs] for c in stats)  # type: ignore[assignment]
+                q += pairs
+    parts = [done[split] if split in done else _pair_statistics(_shard_values(chunk, host, dtype, *split, rng))
+             for split in splits]
+    return splits, parts
+
+
+@lru_cache(maxsize=256)
+def _split_plan(shape: tuple[int, ...]) -> tuple[list[tuple[int, int]], list[tuple[int, int]], np.ndarray]:
+    """For a chunk of this shape: its splits ``(axis, k)`` (axis by axis, ``k`` ascending), those
+    compared whole (``size/k ≤ BLOCK_CAP``), and their ``(before, k, size, after)`` rows for
+    :func:`verifier.stats.blocks_kernels.split_statistics` (cached: callers do not change them)."""
+    n = math.prod(shape)
+    splits = [(axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k]
+    whole = [(axis, k) for axis, k in splits if n // k <= BLOCK_CAP]
+    spec = np.array([(math.prod(shape[:axis]), k, shape[axis] // k, math.prod(shape[axis + 1:]))
+                     for axis, k in whole], dtype=np.int64).reshape(-1, 4)
+    return splits, whole, spec
+
+
+def _kernels() -> Any:
+    """:mod:`verifier.stats.blocks_kernels` where numba is usable (see
+    :func:`verifier.stats.fused.available`), else None."""
+    if not fused.available():
+        return None
+    return _load_kernels()
+
+
+@lru_cache(maxsize=1)
+def _load_kernels() -> Any:
+    try:
+        from . import blocks_kernels
+    except Exception:  # noqa: BLE001 - numba missing or broken: the numpy path is used
+        return None
+    return blocks_kernels
+
+
+def _compiled(name: str, *args: Any) -> Any:
+    """``blocks_kernels.<name>(*args)`` where numba is usable; None where it is not (the caller
+    computes the same with numpy), or where numba could not write its compiled kernel (a full
+    disk: the compiled paths are then disabled, as for :mod:`verifier.stats.fused`)."""
+    kernels = _kernels()
+    if kernels is None:
+        return None
+    try:
+        return getattr(kernels, name)(*args)
+    except OSError:
+        fused.disable()
+        return None
+
+
+def _pair_statistics_numpy(v: np.ndarray) -> Stats:
+    """:func:`_pair_statistics` with numpy: one ``einsum`` Gram matrix of the centred rows for all
+    pairs (no BLAS thread pool competing with the summary workers); with non-finite values,
+    each pair on its own finite positions (a pair at a time)."""
     a, b = _pairs(v.shape[0])
-    if not np.isfinite(v).all():  # each pair on its own finite positions (rare: a row at a time)
+    if not np.isfinite(v).all():
         cols = []
         for i, j in zip(a.tolist(), b.tolist()):
             ok = np.isfinite(v[i]) & np.isfinite(v[j])
-            cols.append([c[0] for c in _pair_statistics(np.stack((v[i][ok], v[j][ok])))])
+            cols.append([c[0] for c in _pair_statistics_numpy(np.stack((v[i][ok], v[j][ok])))])
         m_, same_, r_, keep_ = (np.array(c) for c in zip(*cols))
         return m_.astype(np.int64), same_.astype(np.int64), r_.astype(np.float64), keep_.astype(bool)
     rows, m = v.shape
@@ -105,54 +214,46 @@ def _pair_statistics(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     centred = v - v.mean(axis=1, keepdims=True) if m else v
     gram = np.einsum("im,jm->ij", centred, centred)
     norms = np.sqrt(np.diagonal(gram))
-    same = np.count_nonzero(v[a] == v[b], axis=1)
+    # per row i, its equal values with the rows after it (the pairs in (a, b) order): no (pairs, m)
+    # float copies (at k = 8, m = BLOCK_CAP those cost 10 times more)
+    same = np.concatenate([(v[i] == v[i + 1:]).sum(axis=1) for i in range(rows - 1)])
     keep = spread[a] & spread[b] & (m >= MIN_CORRELATION)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(keep, np.clip(gram[a, b] / (norms[a] * norms[b]), -1.0, 1.0), 0.0)
     return np.full(a.size, m, dtype=np.int64), same.astype(np.int64), r, keep
 
 
-def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> _Tests:
+def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -> _Tests:
     """Identity and correlation tests of every pair of shards of every split.
 
-    ``splits``: ``(axis, k, v)`` with ``v`` the ``(k, m)`` aligned values of a split's shards. Each
-    pair ``(i, j)`` is tested on the ``m'`` positions where both values are finite: the count of
-    equal values against ``Binomial(m', s_2)``, and, when both rows vary and
-    ``m' ≥ MIN_CORRELATION``, Pearson's ``r`` by ``t = r·√((m'−2)/(1−r²))`` on ``m' − 2`` degrees of
-    freedom. Only the smallest p-value is needed (Bonferroni), so the special functions are only
-    evaluated where it can be: identity tests with an equal value (else p = 1), and per number of
-    degrees of freedom the largest ``|t|`` (the p-value falls with ``|t|``). Ties go to the first
-    test in split order, identity tests before correlation tests.
+    ``splits``: ``(axis, k)`` per split; ``stats``: their pairs' :func:`_pair_statistics`,
+    concatenated in split order. Each pair ``(i, j)`` is tested on the ``m'`` positions where both
+    values are finite: the count of equal values against ``Binomial(m', s_2)``, and, when both rows
+    vary and ``m' ≥ MIN_CORRELATION``, Pearson's ``r`` by ``t = r·√((m'−2)/(1−r²))`` on ``m' − 2``
+    degrees of freedom. Only the smallest p-value is needed (Bonferroni), so the special functions
+    are only evaluated where it can be (:func:`_candidates_numpy`): identity tests with an equal
+    value (else p = 1), and per number of degrees of freedom the largest ``|t|`` (the p-value falls
+    with ``|t|``). Ties go to the first test in split order, identity tests before correlation
+    tests.
     """
-    meta: list[tuple[int, int, int, int, int]] = []  # (split, axis, k, i, j) per pair
-    parts = []
-    for g, (axis, k, v) in enumerate(splits):
-        a, b = _pairs(k)
-        meta += [(g, axis, k, i, j) for i, j in zip(a.tolist(), b.tolist())]
-        parts.append(_pair_statistics(v))
-    m, same, r, keep = (np.concatenate(c) for c in zip(*parts))
+    m, same, r, keep = stats
+    chosen = _compiled("candidates", m, same, r, keep)
+    hit, q_corr, df_top, t_top, n_kept = _candidates_numpy(m, same, r, keep) if chosen is None else chosen
+    group = np.repeat(np.arange(len(splits)), [k * (k - 1) // 2 for _axis, k in splits])  # each pair's split
     candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
-    hit = np.flatnonzero(same > 0)
     if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
         p_same = special.bdtrc(same[hit] - 1, m[hit], min(max(model.s2, 0.0), 1.0))
-        candidates += [(float(p), meta[q][0], 0, int(q)) for p, q in zip(p_same, hit)]
-    kept = np.flatnonzero(keep)
-    if kept.size:
-        df = m[kept] - 2
-        t = np.abs(r[kept]) * np.sqrt(df / np.maximum(1e-300, 1.0 - r[kept] ** 2))
-        top = []  # positions in kept: per df, the first pair with the largest |t|
-        for d in np.unique(df):
-            same_df = np.flatnonzero(df == d)
-            top.append(same_df[np.argmax(t[same_df])])
-        p_corr = 2.0 * special.stdtr(df[top], -t[top])
-        candidates += [(float(p), meta[q][0], 1, int(q)) for p, q in zip(p_corr, kept[top])]
-    count = int(m.size + kept.size)
+        candidates += zip(p_same.tolist(), group[hit].tolist(), [0] * hit.size, hit.tolist())
+    if q_corr.size:
+        p_corr = 2.0 * special.stdtr(df_top, -t_top)
+        candidates += zip(p_corr.tolist(), group[q_corr].tolist(), [1] * q_corr.size, q_corr.tolist())
+    count = int(m.size + n_kept)
     if not candidates:
-        first = meta[0]
-        return _Tests(count, 1.0, lambda: f"axis {first[1]}, {first[2]}-way split, shards {first[3]} and "
-                                          f"{first[4]}: {same[0]:,} of {m[0]:,} aligned values equal")
+        _g, axis, k, i, j = _pair_of(splits, 0)
+        return _Tests(count, 1.0, lambda: f"axis {axis}, {k}-way split, shards {i} and "
+                                          f"{j}: {same[0]:,} of {m[0]:,} aligned values equal")
     p, _, kind, q = min(candidates)
-    _g, axis, k, i, j = meta[q]
+    _g, axis, k, i, j = _pair_of(splits, q)
 
     def describe() -> str:
         name = f"axis {axis}, {k}-way split, shards {i} and {j}"
@@ -163,18 +264,70 @@ def _pair_tests(splits: list[tuple[int, int, np.ndarray]], model: CellModel) -> 
     return _Tests(count, p, describe)
 
 
+def _candidates_numpy(m: np.ndarray, same: np.ndarray, r: np.ndarray, keep: np.ndarray,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The pairs whose p-values can be the smallest (see :func:`_pair_tests`): ``(pairs with an
+    equal value, per df the first kept pair with the largest t, their df, their t, the number of
+    kept pairs)``, ``t = |r|·√(df/(1 − r²))`` on ``df = m' − 2``. Compiled:
+    :func:`verifier.stats.blocks_kernels.candidates`."""
+    hit = np.flatnonzero(same > 0)
+    kept = np.flatnonzero(keep)
+    if not kept.size:
+        return hit, kept, kept, np.zeros(0), 0
+    df = m[kept] - 2
+    t = np.abs(r[kept]) * np.sqrt(df / np.maximum(1e-300, 1.0 - r[kept] ** 2))
+    top = _first_largest(t, df)  # positions in kept: per df, the first pair with the largest |t|
+    return hit, kept[top], df[top], t[top], int(kept.size)
+
+
+def _first_largest(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """Per distinct ``df`` (ascending), the position of the first largest ``t`` among those of that
+    ``df`` (a NaN counts as the largest, as in ``np.argmax``)."""
+    if df[0] == df[-1] and np.all(df == df[0]):  # one df (every split of one shard size, all finite)
+        return np.array([np.argmax(t)])
+    key = np.where(np.isnan(t), -np.inf, -t)
+    order = np.lexsort((key, df))  # by df, then by t descending; stable: ties keep their order
+    ordered = df[order]
+    return order[np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))]
+
+
+def _pair_of(splits: list[tuple[int, int]], q: int) -> tuple[int, int, int, int, int]:
+    """``(split, axis, k, i, j)`` of the ``q``-th pair of :func:`_pair_tests` (splits in order, each
+    split's pairs in the order of :func:`_pairs`)."""
+    for g, (axis, k) in enumerate(splits):
+        pairs = k * (k - 1) // 2
+        if q < pairs:
+            a, b = _pairs(k)
+            return g, axis, k, int(a[q]), int(b[q])
+        q -= pairs
+    raise IndexError(q)
+
+
 def _repeated_slices(bits: np.ndarray, axis: int) -> int:
-    """How many slices along ``axis`` repeat an earlier one (bit patterns compared exactly).
+    """How many slices along ``axis`` repeat an earlier one (bit patterns ``bits``, C-contiguous,
+    compared exactly).
 
     Candidates are slices with equal sums of their bit patterns without the sign bit (an exact
-    integer hash; identical slices always share it); each group of candidates is compared
-    exactly. Slices equal but for the sign of a zero count as different (a little power lost).
+    integer hash modulo 2⁶⁴; identical slices always share it); each group of candidates is
+    compared exactly. Slices equal but for the sign of a zero count as different (a little power
+    lost). The hashes are computed by :func:`verifier.stats.blocks_kernels.slice_hashes` where
+    numba is usable, else by numpy.
     """
     rows = bits.shape[axis]
-    flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
     mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
-    h: np.ndarray = np.asarray(np.sum(flat & mask, axis=1, dtype=np.uint64))
+    view = bits.reshape(math.prod(bits.shape[:axis]), rows, math.prod(bits.shape[axis + 1:]))
+    hashed = _compiled("slice_hashes", view, mask)
+    if hashed is not None:
+        h, shared = hashed
+        if not shared:  # no two slices share a hash: none repeats
+            return 0
+    else:
+        others = tuple(d for d in range(bits.ndim) if d != axis)
+        h = np.asarray(np.sum(bits & mask, axis=others, dtype=np.uint64))
     order = np.argsort(h, kind="stable")
+    if not np.any(h[order[1:]] == h[order[:-1]]):
+        return 0
+    flat = np.moveaxis(bits, axis, 0).reshape(rows, -1)
     repeats = 0
     for group in np.split(order, np.flatnonzero(np.diff(h[order])) + 1):
         if group.size > 1:
@@ -203,25 +356,32 @@ def _slice_tests(a: np.ndarray, model: CellModel) -> list[_Tests]:
 
 def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
     """Shards of 2/4/8-way splits along every axis (identity, correlation) and repeated slices."""
-    rng = np.random.default_rng(0)
+    generator: list[np.random.Generator] = []
+
+    def rng() -> np.random.Generator:  # seeded once per check, at the first subsampled split
+        if not generator:
+            generator.append(np.random.default_rng(0))
+        return generator[0]
+
     tests: list[_Tests] = []
     skipped = ""
-    splits: list[tuple[int, int, np.ndarray]] = []
+    splits: list[tuple[int, int]] = []
+    parts: list[Stats] = []
     for chunk in sample.chunks:
         shape = tuple(int(d) for d in chunk.shape)
-        if math.prod(shape) == 0:
-            continue
-        for axis, size in enumerate(shape):
-            for k in SPLITS:
-                if size % k == 0 and size >= k:
-                    splits.append((axis, k, _shard_values(chunk, sample.dtype, axis, k, rng)))
         n = math.prod(shape)
+        if n == 0:
+            continue
+        names, stats = _chunk_statistics(chunk, sample.dtype, rng)
+        splits += names
+        parts += stats
         if len(shape) >= 2 and n <= SLICES_CAP:
             tests += _slice_tests(_host(chunk), model)
         elif len(shape) >= 2:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if splits:
-        tests.insert(0, _pair_tests(splits, model))
+        joined = parts[0] if len(parts) == 1 else tuple(np.concatenate(c) for c in zip(*parts))
+        tests.insert(0, _pair_tests(splits, joined, model))  # type: ignore[arg-type]
     count = sum(t.count for t in tests)
     if not count:
         return None
