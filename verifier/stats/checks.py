@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import special
@@ -353,13 +354,18 @@ def _u_limits(null: NullModel) -> tuple[float, float]:
     r"""Range of ``u = F(x)`` for float values: a value on a support bound stands for its
     rounding cell, so its ``u`` is taken at half the cell's mass, not 0 (which would make
     A² infinite; the former clip at 1e-12 gave A² = 13 at n = 2)."""
-    dist = null.distribution
+    return _u_range(null.distribution, null.dtype)
+
+
+@lru_cache(maxsize=256)
+def _u_range(dist: Distribution, dtype: str) -> tuple[float, float]:
+    """:func:`_u_limits` of a law and dtype (cached: four special-function calls a verdict)."""
     low, high = dist.support
     ulo, uhi = 0.0, 1.0
     if math.isfinite(low):
-        ulo = float(dist.cdf(neighbour(round_to_dtype(low, null.dtype), null.dtype, +1))) / 2
+        ulo = float(dist.cdf(neighbour(round_to_dtype(low, dtype), dtype, +1))) / 2
     if math.isfinite(high):
-        uhi = 1.0 - float(dist.sf(neighbour(round_to_dtype(high, null.dtype), null.dtype, -1))) / 2
+        uhi = 1.0 - float(dist.sf(neighbour(round_to_dtype(high, dtype), dtype, -1))) / 2
     return ulo, uhi
 
 

@@ -262,25 +262,34 @@ def check_ties(vals: _Values, model: CellModel) -> CheckResult:
     return CheckResult("ties", ties, p, detail)
 
 
-def check_bound_atoms(vals: _Values, model: CellModel, dtype: str) -> CheckResult | None:
-    """Values exactly on a support bound (rounded to the dtype) against their null probability."""
-    dist = model.dist
-    if not dist.bounded:
-        return None
+@lru_cache(maxsize=256)
+def _bound_cells(model: CellModel, dtype: str) -> tuple[tuple[float, float], ...]:
+    """Per finite support bound: the bound rounded to ``dtype`` and the null mass of its cell inside
+    the support (``F(b + W) − F(b)`` at the low bound, ``F(b) − F(b − W)`` at the high one).
+    Cached: they depend on the law and the grid only."""
     from .grid import round_to_dtype
 
+    dist = model.dist
     low, high = dist.support
-    count, prob, where = 0, 0.0, []
+    cells = []
     for bound in (low, high):
-        if not math.isfinite(bound):
-            continue
-        atom = round_to_dtype(bound, dtype)
+        if math.isfinite(bound):
+            w = float(model.width(round_to_dtype(bound, dtype)))
+            inside = dist.cdf(bound + w) - dist.cdf(bound) if bound == low else dist.cdf(bound) - dist.cdf(bound - w)
+            cells.append((round_to_dtype(bound, dtype), float(inside)))
+    return tuple(cells)
+
+
+def check_bound_atoms(vals: _Values, model: CellModel, dtype: str) -> CheckResult | None:
+    """Values exactly on a support bound (rounded to the dtype) against their null probability."""
+    if not model.dist.bounded:
+        return None
+    count, prob, where = 0, 0.0, []
+    for atom, inside in _bound_cells(model, dtype):
         i = np.searchsorted(vals.values, atom)
         k = int(vals.counts[i]) if i < vals.values.size and vals.values[i] == atom else 0
-        w = float(model.width(atom))
-        inside = dist.cdf(bound + w) - dist.cdf(bound) if bound == low else dist.cdf(bound) - dist.cdf(bound - w)
         count += k
-        prob += float(inside)
+        prob += inside
         where.append(f"{k:,} at {atom:.6g}")
     p = _binom_sf(count, vals.m, prob)
     detail = f"{', '.join(where)} (null ≤ {vals.m * prob:.3g} in all) in {vals.note}"
