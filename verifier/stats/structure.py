@@ -274,9 +274,10 @@ def _bound_cells(model: CellModel, dtype: str) -> tuple[tuple[float, float], ...
     cells = []
     for bound in (low, high):
         if math.isfinite(bound):
-            w = float(model.width(round_to_dtype(bound, dtype)))
+            atom = round_to_dtype(bound, dtype)
+            w = float(model.width(atom))
             inside = dist.cdf(bound + w) - dist.cdf(bound) if bound == low else dist.cdf(bound) - dist.cdf(bound - w)
-            cells.append((round_to_dtype(bound, dtype), float(inside)))
+            cells.append((atom, float(inside)))
     return tuple(cells)
 
 
