@@ -197,3 +197,11 @@ def test_cvm_psi1_with_the_bessel_recurrence_is_the_textbook_series() -> None:
 
     for x in np.geomspace(1e-3, 1.99, 300).tolist():
         assert _cvm_psi1_mod(x) == pytest.approx(_psi1_textbook(x), rel=1e-12, abs=1e-15), x
+
+
+@pytest.mark.parametrize("n", [1, 10, 140, 141, 1000, 10**5, 10**7])
+def test_gof_pvalues_of_a_nan_statistic_are_zero(n: int) -> None:
+    """A NaN statistic is rejected by all three laws at every n (scipy's own kstwo raised at some n)."""
+    from verifier.stats.gof_laws import ad_pvalue, cvm_pvalue, ks_pvalue
+
+    assert ks_pvalue(math.nan, n) == ad_pvalue(math.nan, n) == cvm_pvalue(math.nan, n) == 0.0

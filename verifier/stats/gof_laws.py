@@ -155,8 +155,11 @@ def ks_pvalue(d: float, n: int) -> float:
     approximation from ``n > KS_TAIL_N`` on. Compared with the exact sum over ``n`` from 2,000 to
     2·10⁵ and ``n·d²`` from 2.2 to 120 (``tests/stats/test_gof.py``), it is never smaller (the
     p-value stays conservative) and at most 2.5 % larger wherever ``p ≥ 10⁻¹⁵`` and ``n > 5000``.
-    Below, ``kstwo``'s own algorithms, faster (:func:`_ks_sf`).
+    Below, ``kstwo``'s own algorithms, faster (:func:`_ks_sf`). A NaN statistic gets 0, as in
+    :func:`ad_pvalue` and :func:`cvm_pvalue`.
     """
+    if math.isnan(d):
+        return 0.0
     if d <= 0:
         return 1.0
     if n > KS_TAIL_N and n * d * d >= 2.2:
