@@ -205,3 +205,23 @@ def test_gof_pvalues_of_a_nan_statistic_are_zero(n: int) -> None:
     from verifier.stats.gof_laws import ad_pvalue, cvm_pvalue, ks_pvalue
 
     assert ks_pvalue(math.nan, n) == ad_pvalue(math.nan, n) == cvm_pvalue(math.nan, n) == 0.0
+
+
+def test_ks_kernel_that_cannot_be_written_falls_back_to_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba failing to write the compiled KS kernel (OSError: a full disk) gives scipy's p-value
+    and disables the compiled paths, as for the fused summary; never an exception."""
+    from scipy import stats as st
+
+    from verifier.stats import fused
+    from verifier.stats.gof_laws import ks_pvalue
+
+    class Full:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            def kernel(*args):  # noqa: ANN002, ANN202
+                raise OSError("No space left on device")
+            return kernel
+
+    monkeypatch.setattr(fused, "_DISABLED", False)
+    monkeypatch.setattr(fused, "_kernels", lambda: Full())
+    assert ks_pvalue(0.15, 100) == min(1.0, float(st.kstwo.sf(0.15, 100)))  # Pomeranz's branch
+    assert fused._DISABLED

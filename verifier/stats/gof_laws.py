@@ -176,7 +176,7 @@ def _ks_sf(d: float, n: int) -> float | None:
     Pomeranz's recursion compiled (:mod:`verifier.stats.fused_kernels`), the Birnbaum–Tingey sum
     vectorised (:func:`_smirnov_sf`), Pelz–Good in Python floats (:func:`_pelz_good_cdf`). ``None``
     where scipy's closed forms are cheap (``n·d ≤ 1``, ``n·d ≥ n − 1``, ``d ≥ 1/2``), or the
-    compiled kernels are not installed: scipy then computes it. Equal to ``kstwo.sf`` to 1e-10
+    compiled kernels are not installed or cannot be written: scipy then computes it. Equal to ``kstwo.sf`` to 1e-10
     relative over the whole (n, d) plane (tested)."""
     t = n * d
     if d >= 0.5 or t <= 1.0 or t >= n - 1:
@@ -191,12 +191,16 @@ def _ks_sf(d: float, n: int) -> float | None:
             return 1.0 - _pelz_good_cdf(d, n)
     elif nd2 > 4.0:
         return 2.0 * _smirnov_sf(d, n)
-    from .fused import _kernels
+    from . import fused
 
-    kernels = _kernels()
+    kernels = fused._kernels() if fused.available() else None
     if kernels is None:
         return None
-    cdf = kernels.ks_durbin_cdf(n, d) if n > 140 or nd2 <= 0.754693 else kernels.ks_pomeranz_cdf(n, d)
+    try:
+        cdf = kernels.ks_durbin_cdf(n, d) if n > 140 or nd2 <= 0.754693 else kernels.ks_pomeranz_cdf(n, d)
+    except OSError:  # numba could not write the compiled kernel (a full disk): scipy's, as the fused pass does
+        fused.disable()
+        return None
     return 1.0 - cdf
 
 
