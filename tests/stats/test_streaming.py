@@ -278,3 +278,47 @@ def test_ad_bounds_finite_whatever_the_bin_count(bins: int, compiled: bool, monk
     ref = gof.ad_grouped(counts, upper, within_group=True)
     assert np.isfinite([ad.low, ad.high]).all() and ad.low <= ad.value <= ad.high
     assert ad.value == pytest.approx(ref.value, rel=1e-10)
+
+
+def test_pit_statistics_kernel_that_cannot_be_written_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba failing to write the PIT statistics kernel (OSError: a full disk) is met in the calling
+    thread, before the second thread starts: numpy computes the same statistics and the compiled
+    paths are disabled (a failure inside the worker would have lost half of the sums)."""
+    from verifier.stats import fused
+
+    counts = np.random.default_rng(9).poisson(7, 300_000).astype(np.int64)
+    monkeypatch.setattr(fused, "_DISABLED", False)
+    with monkeypatch.context() as patch:
+        patch.setattr(fused, "_kernels", lambda: None)
+        gof._PIT_CACHE.clear()
+        want = gof.pit_statistics(counts, block=20_000)
+
+    class Full:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            def kernel(*args):  # noqa: ANN002, ANN202
+                raise OSError("No space left on device")
+            return kernel
+
+    monkeypatch.setattr(fused, "_kernels", lambda: Full())
+    gof._PIT_CACHE.clear()
+    assert gof.pit_statistics(counts, block=20_000) == want
+    assert fused._DISABLED
+
+
+def test_pit_statistics_errors_in_the_second_thread_are_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error in the thread summing the second half of the bins reaches the caller (a lost half
+    would give statistics of half the histogram)."""
+    from verifier.stats import fused
+
+    monkeypatch.setattr(fused, "_kernels", lambda: None)
+    original = gof._pit_block_numpy
+
+    def failing(counts, s0, *args):  # noqa: ANN001, ANN002, ANN202
+        if s0 >= counts.size // 2:
+            raise MemoryError("second half")
+        return original(counts, s0, *args)
+
+    monkeypatch.setattr(gof, "_pit_block_numpy", failing)
+    gof._PIT_CACHE.clear()
+    with pytest.raises(MemoryError, match="second half"):
+        gof.pit_statistics(np.ones(300_000, dtype=np.int64), block=20_000)
