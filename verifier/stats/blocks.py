@@ -184,17 +184,9 @@ def _load_kernels() -> Any:
 
 
 def _compiled(name: str, *args: Any) -> Any:
-    """``blocks_kernels.<name>(*args)`` where numba is usable; None where it is not (the caller
-    computes the same with numpy), or where numba could not write its compiled kernel (a full
-    disk: the compiled paths are then disabled, as for :mod:`verifier.stats.fused`)."""
-    kernels = _kernels()
-    if kernels is None:
-        return None
-    try:
-        return getattr(kernels, name)(*args)
-    except OSError:
-        fused.disable()
-        return None
+    """``blocks_kernels.<name>(*args)`` where numba is usable, else None: the caller computes the
+    same with numpy (:func:`verifier.stats.fused.call_compiled`)."""
+    return fused.call_compiled(_kernels(), name, *args)
 
 
 def _pair_statistics_numpy(v: np.ndarray) -> Stats:

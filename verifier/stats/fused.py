@@ -134,6 +134,20 @@ def disable() -> None:
     _DISABLED = True
 
 
+def call_compiled(kernels: Any, name: str, *args: Any) -> Any:
+    """``kernels.<name>(*args)`` for a module of compiled kernels (``None`` where numba is not
+    usable: then ``None``). Where numba cannot write the compiled kernel (OSError: a full disk),
+    every compiled path is disabled (:func:`disable`) and ``None`` returned: the caller computes the
+    same with numpy or scipy."""
+    if kernels is None:
+        return None
+    try:
+        return getattr(kernels, name)(*args)
+    except OSError:
+        disable()
+        return None
+
+
 def supports(dist: Distribution | None, mode: str) -> bool:
     """Whether the fused pass summarises this mode/null (other nulls use the torch/numpy paths)."""
     if mode != "pit":

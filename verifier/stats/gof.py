@@ -21,7 +21,7 @@ calibration by simulation.
 from __future__ import annotations
 
 import math
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -258,12 +258,11 @@ def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
         from . import fused
 
         kernels = fused._kernels() if fused.available() else None
-        if kernels is not None:  # one compiled loop per block (20 ms → 6 ms at 0.7 M bins)
-            try:  # compiled or loaded here, in the calling thread, on no bins (the same types)
-                kernels.pit_statistics_block(counts, 0, 0, 0, m, n, np.empty(0), np.zeros(12))
-                block_sums = kernels.pit_statistics_block
-            except OSError:  # numba could not write it (a full disk): numpy, as for the fused pass
-                fused.disable()
+        # one compiled loop per block (20 ms → 6 ms at 0.7 M bins), compiled or loaded here, in the
+        # calling thread, on no bins (the same types); numpy where it cannot be written
+        fused.call_compiled(kernels, "pit_statistics_block", counts, 0, 0, 0, m, n, np.empty(0), np.zeros(12))
+        if kernels is not None and fused.available():
+            block_sums = kernels.pit_statistics_block
     starts = np.arange(0, b, block, dtype=np.int64)
     carries = np.concatenate(([0], np.cumsum(np.add.reduceat(counts, starts), dtype=np.int64)[:-1]))
 
@@ -281,20 +280,10 @@ def pit_statistics(counts: np.ndarray, u_error: float = 0.0,
     half = starts.size // 2
     if half >= PIT_THREAD_BLOCKS:  # the second half of the blocks in a second thread (a fixed split:
         later = np.zeros(12)       # the sums are added in the same order in every run)
-        errors: list[BaseException] = []
-
-        def second_half() -> None:
-            try:
-                blocks(half, starts.size, later)
-            except BaseException as exc:  # re-raised below: a lost half would give wrong statistics
-                errors.append(exc)
-
-        worker = threading.Thread(target=second_half)
-        worker.start()
-        blocks(0, half, acc)
-        worker.join()
-        if errors:
-            raise errors[0]
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            second = pool.submit(blocks, half, starts.size, later)
+            blocks(0, half, acc)
+            second.result()  # its error, if any, is raised here: a lost half would give wrong statistics
         acc[0], acc[1] = max(acc[0], later[0]), max(acc[1], later[1])
         acc[2:8] += later[2:8]
         acc[10:12] = later[10:12]

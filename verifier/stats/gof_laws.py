@@ -194,14 +194,8 @@ def _ks_sf(d: float, n: int) -> float | None:
     from . import fused
 
     kernels = fused._kernels() if fused.available() else None
-    if kernels is None:
-        return None
-    try:
-        cdf = kernels.ks_durbin_cdf(n, d) if n > 140 or nd2 <= 0.754693 else kernels.ks_pomeranz_cdf(n, d)
-    except OSError:  # numba could not write the compiled kernel (a full disk): scipy's, as the fused pass does
-        fused.disable()
-        return None
-    return 1.0 - cdf
+    cdf = fused.call_compiled(kernels, "ks_durbin_cdf" if n > 140 or nd2 <= 0.754693 else "ks_pomeranz_cdf", n, d)
+    return None if cdf is None else 1.0 - cdf
 
 
 def _smirnov_sf(d: float, n: int) -> float:
