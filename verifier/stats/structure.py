@@ -170,15 +170,17 @@ def cell_model(dist: Distribution, grids: tuple[str, ...]) -> CellModel:
     return CellModel(dist, grids, h, min(s2, 1.0), min(s3, 1.0), model.cell_mass(0.0))
 
 
-def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
+def detect_grid(values: np.ndarray, dtype: str, grids16: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """The float grids the values lie on: ``dtype`` plus coarser ones (bfloat16/float16
-    values stored as float32, float32 values stored as float64; :func:`verifier.stats.grid.grid_bits`)."""
+    values stored as float32, float32 values stored as float64; :func:`verifier.stats.grid.grid_bits`).
+    ``grids16``: the 16-bit grids holding every value where already known
+    (:attr:`~verifier.stats.summary.Summary.value_grids` of an exact summary of these values)."""
     from .grid import grids_holding
 
     grids = [dtype]
     if dtype not in ("float32", "float64") or values.size == 0:
         return tuple(grids)
-    x = values[np.isfinite(values)]
+    x = values[np.isfinite(values)] if dtype == "float64" or grids16 is None else values
     if dtype == "float64":
         head = x[:256]
         with np.errstate(over="ignore"):
@@ -186,7 +188,7 @@ def detect_grid(values: np.ndarray, dtype: str) -> tuple[str, ...]:
                     and np.array_equal(x.astype(np.float32).astype(np.float64), x)):
                 return tuple(grids)
         grids.append("float32")
-    grids += grids_holding(x)
+    grids += grids_holding(x) if grids16 is None else grids16
     return tuple(grids)
 
 
@@ -235,9 +237,7 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
 
 def _grids_of(vals: _Values, summary: Summary) -> tuple[str, ...]:
     """The grids of the values read (an exact summary's 16-bit grids are already known: its values)."""
-    if summary.mode == "exact" and summary.dtype == "float32":
-        return (summary.dtype, *summary.value_grids)
-    return detect_grid(vals.values, summary.dtype)
+    return detect_grid(vals.values, summary.dtype, summary.value_grids if summary.mode == "exact" else None)
 
 
 def check_ties(vals: _Values, model: CellModel) -> CheckResult:
