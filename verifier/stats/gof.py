@@ -92,9 +92,7 @@ def exact_statistics(u_sorted: np.ndarray) -> tuple[GofStatistic, GofStatistic, 
         return zero, zero, zero
     top, ad_sum, cvm_sum = -math.inf, 0.0, 0.0
     for s0 in _blocks(n):
-        u = u_sorted[s0:s0 + _EXACT_BLOCK]
-        k = np.arange(2 * s0 + 1, 2 * (s0 + u.size), 2, dtype=np.float64)
-        a = u * (2.0 * n) - k
+        u, k, a = _plotting_deviations(u_sorted, s0, n)
         top = max(top, float(a.max()), -float(a.min()))
         cvm_sum += _dot(a, a)
         c = np.clip(u, _U_CLIP, 1.0 - _U_CLIP)
@@ -105,9 +103,23 @@ def exact_statistics(u_sorted: np.ndarray) -> tuple[GofStatistic, GofStatistic, 
     return GofStatistic(d, d, d), GofStatistic(a2, a2, a2), GofStatistic(w2, w2, w2)
 
 
+def _plotting_deviations(u_sorted: np.ndarray, s0: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The block of ``u`` from order statistic ``s0`` on, its ``k_i = 2i − 1`` and ``a_i = 2n·u_(i) − k_i``."""
+    u = u_sorted[s0:s0 + _EXACT_BLOCK]
+    k = np.arange(2 * s0 + 1, 2 * (s0 + u.size), 2, dtype=np.float64)
+    return u, k, u * (2.0 * n) - k
+
+
 def ks_exact(u_sorted: np.ndarray) -> GofStatistic:
-    """Kolmogorov-Smirnov distance from sorted ``u_i`` (:func:`exact_statistics`)."""
-    return exact_statistics(u_sorted)[0]
+    """Kolmogorov-Smirnov distance from sorted ``u_i``, as :func:`exact_statistics` computes it
+    without the AD and CvM sums (the identification scores many laws by KS alone)."""
+    n = u_sorted.size
+    top = -math.inf
+    for s0 in _blocks(n):
+        a = _plotting_deviations(u_sorted, s0, n)[2]
+        top = max(top, float(a.max()), -float(a.min()))
+    d = (1.0 + top) / (2 * n) if n else 0.0
+    return GofStatistic(d, d, d)
 
 
 def ks_grouped(counts: np.ndarray, upper: np.ndarray | None, *, within_group: bool = False,
