@@ -31,6 +31,42 @@ def test_ks_exact_with_ties() -> None:
     assert gof.ks_exact(u).value == pytest.approx(brute, abs=1e-5)
 
 
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=400))
+def test_exact_statistics_compiled_equal_numpy(values: list[float]) -> None:
+    """The compiled block loop of :func:`gof.exact_statistics` gives numpy's statistics: KS and CvM
+    to rounding, A² within the rounding of its sum (``n²`` terms' worth, which cancel to ``A²``);
+    ties, values at 0 and 1 (clipped in the logarithms) included."""
+    from verifier.stats import fused
+
+    if not fused.available():
+        pytest.skip("numba is not installed")
+    u = np.sort(np.asarray(values))
+    compiled = gof.exact_statistics(u)
+    try:
+        fused._DISABLED = True
+        reference = gof.exact_statistics(u)
+    finally:
+        fused._DISABLED = False
+    n = u.size
+    assert compiled[0].value == pytest.approx(reference[0].value, rel=1e-14)
+    assert compiled[1].value == pytest.approx(reference[1].value, rel=1e-12, abs=1e-13 * n * 28)
+    assert compiled[2].value == pytest.approx(reference[2].value, rel=1e-12)
+    assert all(c.low == c.value == c.high for c in compiled)
+
+
+def test_exact_statistics_of_a_nan_u_are_nan() -> None:
+    """A NaN ``u`` gives NaN statistics (p = 0) with and without the compiled loop."""
+    from verifier.stats import fused
+
+    u = np.array([0.1, 0.5, np.nan])
+    for disabled in (False, True):
+        try:
+            fused._DISABLED = disabled
+            assert all(math.isnan(s.value) for s in gof.exact_statistics(u))
+        finally:
+            fused._DISABLED = False
+
+
 def _ad_brute(u: np.ndarray) -> float:
     """n ∫ (F_n(t) - t)² / (t(1-t)) dt, integrated piecewise between order statistics."""
     n = u.size

@@ -163,3 +163,54 @@ def test_value_grids_of_an_exact_summary() -> None:
         assert s.mode == "exact" and s.value_grids == grids_holding(s.sorted_values)
         assert set(s.value_grids) <= set(grids) and (bool(s.value_grids) == bool(grids))
     assert summarize(_sample(rng.standard_normal(500)), Normal(0, 1), exact_max=0).value_grids == ()
+
+
+_FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=32)
+
+
+@given(st.lists(_FLOATS, max_size=300), st.sampled_from([np.float32, np.float64]), st.sampled_from([1.0, 1e36]))
+def test_compiled_exact_block_equals_numpy(values: list[float], dtype: type, scale: float) -> None:
+    """The exact summary's compiled call (float64 copy and moments) gives numpy's summary: the same
+    sorted values, counts and range; moments to float64 rounding. NaN/±inf anywhere, huge values."""
+    from verifier.stats import fused
+    from verifier.stats.summary import _exact_block_summary
+
+    if not fused.available():
+        pytest.skip("numba is not installed")
+    with np.errstate(over="ignore"):
+        x = (np.asarray(values, dtype=np.float64) * scale).astype(dtype)
+    a, b = _exact_block_summary(x, "float32", compiled=True), _exact_block_summary(x, "float32", compiled=False)
+    assert (a.n_total, a.n_nan, a.n_posinf, a.n_neginf) == (b.n_total, b.n_nan, b.n_posinf, b.n_neginf)
+    assert (a.n_nan, a.n_posinf, a.n_neginf) == (int(np.isnan(x).sum()), int(np.isposinf(x).sum()),
+                                                 int(np.isneginf(x).sum()))
+    assert a.sorted_values is not None and b.sorted_values is not None
+    assert a.sorted_values.dtype == np.float64 and np.array_equal(a.sorted_values, b.sorted_values)
+    assert np.array_equal([a.min, a.max], [b.min, b.max], equal_nan=True)
+    assert a.moments.n == b.moments.n == a.sorted_values.size
+    if not a.moments.n or not np.isfinite(b.moments.m4):
+        return
+    v = b.sorted_values
+    d = np.abs(v - b.moments.mean)  # each sum's rounding is relative to its sum of magnitudes
+    for f, magnitude in (("mean", np.abs(v).mean()), ("m2", np.sum(d**2)), ("m3", np.sum(d**3)), ("m4", np.sum(d**4))):
+        assert abs(getattr(a.moments, f) - getattr(b.moments, f)) <= 1e-12 * magnitude, f
+
+
+def test_exact_block_without_a_writable_kernel_is_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba failing to write the compiled call (OSError) gives numpy's exact summary and disables the
+    compiled paths; never an exception."""
+    from verifier.stats import fused
+    from verifier.stats.summary import _exact_block_summary
+
+    class Full:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            def kernel(*args):  # noqa: ANN002, ANN202
+                raise OSError("No space left on device")
+            return kernel
+
+    x = np.random.default_rng(4).standard_normal(257).astype(np.float32)
+    want = _exact_block_summary(x, "float32", compiled=False)
+    monkeypatch.setattr(fused, "_DISABLED", False)
+    monkeypatch.setattr(fused, "_kernels", lambda: Full())
+    got = _exact_block_summary(x, "float32", compiled=True)
+    assert got.moments == want.moments and np.array_equal(got.sorted_values, want.sorted_values)  # type: ignore[arg-type]
+    assert fused._DISABLED

@@ -287,6 +287,54 @@ def moments_block(x: Any, s: int, e: int, c: float, st: Any) -> bool:
     return True
 
 
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
+def widen_with_moments(x: Any, out: Any, st: Any) -> bool:
+    """``out[:] = float64(x)`` and ``st[:4] = (mean, Σd², Σd³, Σd⁴)`` with ``d = x - mean``, for finite
+    ``x`` (two passes: the mean first, then the central sums, as :meth:`Moments.of` computes them);
+    True (what :func:`verifier.stats.fused.call_compiled` returns where numba is usable)."""
+    n = x.shape[0]
+    t = 0.0
+    for i in range(n):
+        v = np.float64(x[i])
+        out[i] = v
+        t += v
+    mean = t / n
+    b2 = b3 = b4 = 0.0
+    for i in range(n):
+        d = out[i] - mean
+        d2 = d * d
+        b2 += d2
+        b3 += d2 * d
+        b4 += d2 * d2
+    st[0] = mean
+    st[1] = b2
+    st[2] = b3
+    st[3] = b4
+    return True
+
+
+@njit(nogil=True, fastmath=FASTMATH, boundscheck=False)
+def exact_sums(u: Any, log_c: Any, log1m_c: Any, s0: int, n: int, acc: Any) -> bool:
+    """One block of :func:`verifier.stats.gof.exact_statistics`: with ``k_i = 2(s0 + i) + 1`` and
+    ``a_i = 2n·u_i - k_i``, ``acc += (max |a_i|, Σ a_i², Σ k_i·log_c_i + (2n - k_i)·log1m_c_i)`` (the
+    maximum kept). The logarithms come from numpy (its vectorised ``log``/``log1p``: libm's, per value,
+    cost 9 ns against 2.5)."""
+    tn = 2.0 * n
+    top = 0.0
+    cvm = 0.0
+    ad = 0.0
+    for i in range(u.shape[0]):
+        k = 2.0 * (s0 + i) + 1.0
+        a = u[i] * tn - k
+        top = max(top, abs(a))
+        cvm += a * a
+        ad += k * log_c[i] + (tn - k) * log1m_c[i]
+    acc[0] = max(acc[0], top)
+    acc[1] += cvm
+    acc[2] += ad
+    return True
+
+
 @njit(nogil=True)
 def slow_block(x: Any, s: int, e: int, c: float, st: Any, keep: Any) -> None:
     """Per value: count non-finite values; the finite ones are added (keep[i] marks them)."""

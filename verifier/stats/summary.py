@@ -48,10 +48,10 @@ BLOCK = 1 << 20
 
 NUMPY_EXACT_MAX = 1 << 14
 """Exact summaries of at most this many values (all of them, at the default :data:`EXACT_MAX`) are
-made with numpy whatever the backend choice (``'auto'``): a sort and four reductions, 25 µs at
-n = 1e3 against 60 for the compiled pass, whose fixed cost (accumulators, views, the merge) does
-not pay off at these sizes (whole verdicts over 20 tensors, interleaved: 7 % faster at 1e4, equal at
-2^14)."""
+made by :func:`_exact_block_summary` whatever the backend choice (``'auto'``): numpy's sort, then the
+float64 copy and the moments in one compiled call where numba is usable. The fused pass's fixed cost
+(accumulators, views, the merge) does not pay off at these sizes (25 µs at n = 1e3 for numpy's sort
+and reductions against 60 for the fused pass)."""
 
 
 def pit_bins(n: int) -> int:
@@ -190,39 +190,63 @@ def iter_blocks(sample: Sample, block: int = BLOCK) -> Iterator[np.ndarray]:
                 yield _to_numpy_block(flat[start:start + block], sample.dtype)
 
 
-def _float_block_summary(x: np.ndarray, dtype: str, mode: str, dist: Distribution | None, bins: int) -> Summary:
+def _nonfinite_counts(x: np.ndarray) -> tuple[int, int, int]:
+    """``(NaN, +inf, -inf)`` counts of ``x``."""
+    return int(np.isnan(x).sum()), int(np.isposinf(x).sum()), int(np.isneginf(x).sum())
+
+
+def _exact_block_summary(x: np.ndarray, dtype: str, compiled: bool = False) -> Summary:
+    """The exact summary of one block: its values sorted once, in float64 (sorting commutes with
+    exact upcasting). NaN sorts last and ±inf to the ends, so finite ends mean finite values (no
+    separate pass looks for them); the range is read at the ends. ``compiled``: the float64 copy and
+    the moments in one compiled call (:func:`verifier.stats.fused_kernels.widen_with_moments`,
+    where numba is usable), equal to :meth:`Moments.of` to float64 rounding."""
+    s = np.sort(x)
+    n_all = int(s.size)
+    n_nan = n_pos = n_neg = 0
+    if n_all and not (math.isfinite(s[0]) and math.isfinite(s[-1])):
+        n_nan, n_pos, n_neg = _nonfinite_counts(s)
+        s = s[np.isfinite(s)]
+    if not s.size:
+        nan = float("nan")
+        return Summary(dtype, "exact", n_all, n_nan, n_pos, n_neg, Moments(), nan, nan, s.astype(np.float64))
+    moments = None
+    if compiled:
+        from . import fused
+
+        wide, st = np.empty(s.size), np.empty(4)
+        if fused.call_compiled(fused._kernels(), "widen_with_moments", s, wide, st) is not None:
+            moments = Moments(int(s.size), float(st[0]), float(st[1]), float(st[2]), float(st[3]))
+    if moments is None:
+        wide = s.astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf/NaN moments, judged by the checks
+            moments = Moments.of(wide)
+    return Summary(dtype, "exact", n_all, n_nan, n_pos, n_neg, moments, float(wide[0]), float(wide[-1]), wide)
+
+
+def _pit_block_summary(x: np.ndarray, dtype: str, dist: Distribution, bins: int) -> Summary:
+    """The streamed summary of one block: moments, range and the PIT histogram of ``bins`` bins."""
     n_all = int(x.size)
     n_nan = n_pos = n_neg = 0
     with np.errstate(over="ignore", invalid="ignore"):
         all_finite = bool(np.isfinite(x.sum(dtype=np.float64)))
     if not all_finite:
-        n_nan = int(np.isnan(x).sum())
-        n_pos = int(np.isposinf(x).sum())
-        n_neg = int(np.isneginf(x).sum())
+        n_nan, n_pos, n_neg = _nonfinite_counts(x)
         x = x[np.isfinite(x)]
-    sorted_values = counts = None
     n_below = n_above = 0
-    if mode == "exact":
-        sorted_values = np.sort(x).astype(np.float64)  # sorting commutes with exact upcasting
-        x = sorted_values  # the moments in float64 as below, the range at the ends
-        lo, hi = (float(x[0]), float(x[-1])) if x.size else (float("nan"), float("nan"))
-    else:
-        lo = float(x.min()) if x.size else float("nan")
-        hi = float(x.max()) if x.size else float("nan")
+    lo = float(x.min()) if x.size else float("nan")
+    hi = float(x.max()) if x.size else float("nan")
     with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf/NaN moments, judged by the checks
         moments = Moments.of(x)
-    if mode != "exact":
-        assert dist is not None
-        low, high = dist.support
-        if x.size and (lo < low or hi > high):
-            # exact comparisons in float64 (a Python float would be cast to the data's dtype)
-            n_below = int((x < np.float64(low)).sum())
-            n_above = int((x > np.float64(high)).sum())
-        u = dist.cdf(x)
-        idx = np.minimum((u * bins).astype(np.int64), bins - 1)
-        counts = np.bincount(idx, minlength=bins).astype(np.int64)
-    return Summary(dtype, mode, n_all, n_nan, n_pos, n_neg, moments, lo, hi,
-                   sorted_values, counts, n_below, n_above)
+    low, high = dist.support
+    if x.size and (lo < low or hi > high):
+        # exact comparisons in float64 (a Python float would be cast to the data's dtype)
+        n_below = int((x < np.float64(low)).sum())
+        n_above = int((x > np.float64(high)).sum())
+    u = dist.cdf(x)
+    idx = np.minimum((u * bins).astype(np.int64), bins - 1)
+    counts = np.bincount(idx, minlength=bins).astype(np.int64)
+    return Summary(dtype, "pit", n_all, n_nan, n_pos, n_neg, moments, lo, hi, None, counts, n_below, n_above)
 
 
 def _grid_summary(counts: np.ndarray, dtype: str) -> Summary:
@@ -324,7 +348,9 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
             if _has_values(local) else _empty_summary(sample.dtype, mode, bins)
         return merge_across_ranks(part, sample)  # (shards are not re-expressed on a grid: ranks could disagree)
     if backend == "auto" and mode == "exact" and sample.n <= NUMPY_EXACT_MAX:
-        return _summarize_numpy(sample, dist, mode, bins, block)
+        from . import fused
+
+        return _summarize_numpy(sample, dist, mode, bins, block, compiled=fused.available())
     if detect_grid and mode == "pit" and sample.dtype in ("float32", "float64"):
         on_grid = streamed_grid(sample, block)
         if on_grid is not None:
@@ -376,14 +402,17 @@ def _empty_summary(dtype: str, mode: str, bins: int) -> Summary:
     return Summary(dtype, mode, 0, 0, 0, 0, Moments(), nan, nan, counts=np.zeros(bins, dtype=np.int64))
 
 
-def _summarize_numpy(sample: Sample, dist: Distribution | None, mode: str, bins: int, block: int) -> Summary:
+def _summarize_numpy(sample: Sample, dist: Distribution | None, mode: str, bins: int, block: int,
+                     compiled: bool = False) -> Summary:
+    """The numpy reference path, block by block (``compiled``: exact blocks through
+    :func:`_exact_block_summary`'s compiled call)."""
     if mode == "grid":
         counts = np.zeros(65536, dtype=np.int64)
         for bits in iter_blocks(sample, block):
             counts += np.bincount(bits, minlength=65536)
         return _grid_summary(counts, sample.dtype)
     if mode == "exact":
-        parts = [_float_block_summary(x, sample.dtype, mode, dist, bins) for x in iter_blocks(sample, block)]
+        parts = [_exact_block_summary(x, sample.dtype, compiled) for x in iter_blocks(sample, block)]
         assert parts
         if len(parts) == 1:
             return parts[0]
@@ -394,7 +423,8 @@ def _summarize_numpy(sample: Sample, dist: Distribution | None, mode: str, bins:
         return replace(total, sorted_values=np.sort(np.concatenate(kept)))  # type: ignore[arg-type]
     streamed: Summary | None = None
     for x in iter_blocks(sample, block):  # one block's histogram at a time: memory O(block + bins)
-        part = _float_block_summary(x, sample.dtype, mode, dist, bins)
+        assert dist is not None
+        part = _pit_block_summary(x, sample.dtype, dist, bins)
         streamed = part if streamed is None else streamed.merge(part)
     assert streamed is not None
     return streamed
