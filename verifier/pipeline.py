@@ -20,6 +20,7 @@ import dataclasses
 from .diagnosis import Diagnosis, diagnose
 from .extremes import verify_sample
 from .sources.sample import Sample
+from .sources.values import host_views
 from .stats.checks import CheckResult
 from .stats.decision import validate_alpha
 from .stats.exact import exact_check
@@ -71,6 +72,7 @@ def evaluate(
     extra : checks computed outside the pipeline (an initializer's contracts), decided with the others.
     """
     level = validate_alpha(alpha)
+    sample = host_views(sample)
     lay = canonical_layout(layout)
     fans = compute_fans(tuple(sample.shape), lay, fan_in=fan_in, fan_out=fan_out) if spec.needs_fans else None
     info = sample_info(sample, layout=lay, fans=fans, label=label)

@@ -336,3 +336,55 @@ def test_broadcast_tensor_refused() -> None:
     with pytest.raises(SourceError, match="broadcast or overlapping"):
         from_values(row.expand(256, 512))
     assert from_values(torch.randn(8, 16).t()).n == 128
+
+
+def _host_view_cases():  # noqa: ANN202
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(5)
+    base = torch.randn(40, 60, generator=g)
+    return {
+        "contiguous": base,
+        "transposed": base.t(),
+        "strided": base[::2, 1::3],
+        "parameter": torch.nn.Parameter(base.clone()),
+        "float64": base.double(),
+        "float16": base.half(),
+    }
+
+
+@pytest.mark.parametrize("case", ["contiguous", "transposed", "strided", "parameter", "float64", "float16"])
+def test_host_views_are_numpy_views_of_the_same_memory(case: str) -> None:
+    """Small CPU torch samples are read through numpy views of the tensor's own memory (no copy),
+    and their verdicts are the tensor's: the same checks with the same statistics and p-values."""
+    import torch
+
+    import verifier
+    from verifier.sources.values import host_views
+
+    t = _host_view_cases()[case]
+    sample = from_values(t)
+    viewed = host_views(sample)
+    (chunk,) = viewed.chunks
+    assert isinstance(chunk, np.ndarray) and chunk.shape == tuple(t.shape)
+    assert chunk.__array_interface__["data"][0] == t.data_ptr()  # the same memory, not a copy
+    assert np.array_equal(chunk, t.detach().numpy())
+    assert (viewed.shape, viewed.dtype, viewed.device, viewed.source) == (sample.shape, sample.dtype, "cpu",
+                                                                          sample.source)
+    law = "normal(0, 1)"
+    a = verifier.check(t, law)
+    b = verifier.check(t.detach().numpy(), law)
+    assert [(c.name, c.statistic, c.pvalue, c.passed) for c in a.checks] == \
+        [(c.name, c.statistic, c.pvalue, c.passed) for c in b.checks]
+    assert isinstance(t, torch.Tensor)
+
+
+def test_host_views_keep_what_numpy_cannot_view_or_large_samples() -> None:
+    """bfloat16 and large samples keep their torch chunks (the sample itself); numpy chunks are kept."""
+    torch = pytest.importorskip("torch")
+    from verifier.sources.values import HOST_VIEW_MAX, host_views
+
+    for t in (torch.randn(64).bfloat16(), torch.randn(HOST_VIEW_MAX + 1)):
+        s = from_values(t)
+        assert host_views(s) is s
+    s = from_values(np.zeros(8, dtype=np.float32))
+    assert host_views(s).chunks[0] is s.chunks[0]
