@@ -258,6 +258,12 @@ def check_mean(s: Summary, null: NullModel) -> CheckResult:
     return CheckResult("mean", float(z), p, f"mean {s.moments.mean:.4g} (expected {null.mean:.4g}), z = {z:.2f}", eff)
 
 
+@lru_cache(maxsize=1024)
+def _chi2_quantiles(n: int, a: float) -> tuple[float, float]:
+    """The upper and lower ``a``-quantiles of χ²_n (``chdtri(n, q)`` is the upper-q quantile; cached)."""
+    return float(special.chdtri(n, a)), float(special.chdtri(n, 1 - a))
+
+
 def _variance_tail(ratio: float, n: int, null: NullModel, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     r"""Two-sided p-value and CI for ``q = m_2/σ²`` where :math:`m_2 = \frac1n\sum (x-\mu)^2`.
 
@@ -272,8 +278,9 @@ def _variance_tail(ratio: float, n: int, null: NullModel, confidence: float = CO
     if null.exact_normal:
         cdf = special.chdtr(n, n * ratio)
         sf = special.chdtrc(n, n * ratio)
-        lo = n * ratio / special.chdtri(n, a)  # chdtri(n, q): the upper-q quantile of χ²_n
-        hi = n * ratio / special.chdtri(n, 1 - a)
+        upper, lower = _chi2_quantiles(n, a)
+        lo = n * ratio / upper
+        hi = n * ratio / lower
     else:
         s2 = null.variance
         var_y = null.mu4 - s2 * s2

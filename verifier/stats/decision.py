@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from scipy import special
@@ -128,6 +129,7 @@ def benjamini_hochberg(pvalues: Sequence[float], alpha: float) -> list[bool]:
     return rejected
 
 
+@lru_cache(maxsize=1024)
 def detectable_std_error(n: int, kurtosis: float, alpha: float, m: int = 1, power: float = POWER,
                          normal: bool = False) -> tuple[float, float]:
     r"""Smallest relative std errors (down, up) detected with probability ``power``.

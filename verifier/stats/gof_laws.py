@@ -15,6 +15,7 @@ import numpy as np
 from scipy import special as _special
 from scipy import stats as _st
 
+from . import fused
 from . import smalln
 
 __all__ = ["ad_pvalue", "cvm_pvalue", "ks_pvalue"]
@@ -191,8 +192,6 @@ def _ks_sf(d: float, n: int) -> float | None:
             return 1.0 - _pelz_good_cdf(d, n)
     elif nd2 > 4.0:
         return 2.0 * _smirnov_sf(d, n)
-    from . import fused
-
     kernels = fused._kernels() if fused.available() else None
     cdf = fused.call_compiled(kernels, "ks_durbin_cdf" if n > 140 or nd2 <= 0.754693 else "ks_pomeranz_cdf", n, d)
     return None if cdf is None else 1.0 - cdf

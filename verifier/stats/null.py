@@ -48,8 +48,14 @@ def null_model(dist: Distribution, summary: Summary, grid_note: str | None = Non
         r = rounded_null(summary.counts, summary.dtype, dist)
         mean, m2, m3, m4, m6 = _rounded_moments(summary.dtype, dist)
         return NullModel(dist, summary.dtype, mean, m2, m4, m6, False, r, grid_note, m3)
-    return NullModel(dist, summary.dtype, dist.mean, dist.variance, dist.central_moment(4),
-                     dist.central_moment(6), isinstance(dist, Normal), mu3=dist.central_moment(3))
+    mean, variance, mu4, mu6, mu3 = _law_moments(dist)
+    return NullModel(dist, summary.dtype, mean, variance, mu4, mu6, isinstance(dist, Normal), mu3=mu3)
+
+
+@lru_cache(maxsize=256)
+def _law_moments(dist: Distribution) -> tuple[float, float, float, float, float]:
+    """``(mean, variance, μ4, μ6, μ3)`` of a law (cached: laws are frozen)."""
+    return dist.mean, dist.variance, dist.central_moment(4), dist.central_moment(6), dist.central_moment(3)
 
 
 @lru_cache(maxsize=64)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import fused
 from .grid import GRID_DTYPES, grid_values
 from .moments import Moments
 
@@ -212,8 +213,6 @@ def _exact_block_summary(x: np.ndarray, dtype: str, compiled: bool = False) -> S
         return Summary(dtype, "exact", n_all, n_nan, n_pos, n_neg, Moments(), nan, nan, s.astype(np.float64))
     moments = None
     if compiled:
-        from . import fused
-
         wide, st = np.empty(s.size), np.empty(4)
         if fused.call_compiled(fused._kernels(), "widen_with_moments", s, wide, st) is not None:
             moments = Moments(int(s.size), float(st[0]), float(st[1]), float(st[2]), float(st[3]))
@@ -348,8 +347,6 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
             if _has_values(local) else _empty_summary(sample.dtype, mode, bins)
         return merge_across_ranks(part, sample)  # (shards are not re-expressed on a grid: ranks could disagree)
     if backend == "auto" and mode == "exact" and sample.n <= NUMPY_EXACT_MAX:
-        from . import fused
-
         return _summarize_numpy(sample, dist, mode, bins, block, compiled=fused.available())
     if detect_grid and mode == "pit" and sample.dtype in ("float32", "float64"):
         on_grid = streamed_grid(sample, block)
@@ -365,8 +362,6 @@ def summarize(sample: Sample, dist: Distribution | None = None, *, exact_max: in
         if usable:
             return gpu.summarize_triton(sample.chunks, sample.dtype, mode, dist, bins)
     if backend in ("auto", "fused"):
-        from . import fused
-
         usable = fused.available() and fused.supports(dist, mode) and fused.cpu_only(sample.chunks)
         if backend == "fused" and not usable:
             raise ValueError("the fused backend needs numba (pip install verifier[fast]), CPU values "
