@@ -383,7 +383,10 @@ def _gof_statistics(s: Summary, null: NullModel, names: tuple[str, ...] = tuple(
     sorted values (exact mode), or one blockwise pass over equal PIT bins for all three."""
     if s.mode == "exact":
         assert s.sorted_values is not None
-        u = np.clip(null.distribution.cdf(s.sorted_values), *_u_limits(null))
+        u = null.distribution.cdf(s.sorted_values)
+        lo, hi = _u_limits(null)
+        if lo > 0.0 or hi < 1.0:  # (a cdf lies in [0, 1])
+            u = np.clip(u, lo, hi)
         return {name: st for name, st in zip(_GOF, gof.exact_statistics(u)) if name in names}
     counts, upper, within = _grouped(s, null)
     if upper is None:

@@ -122,10 +122,15 @@ class Normal(Distribution):
         return self.scale
 
     def _z(self, x: ArrayLike) -> FloatArray:
-        return (_as_float(x) - self.loc) / self.scale
+        z = np.subtract(_as_float(x), self.loc)  # a new array (or scalar): divided in place
+        if isinstance(z, np.ndarray) and z.ndim:
+            z /= self.scale
+            return z
+        return z / self.scale
 
     def cdf(self, x: ArrayLike) -> FloatArray:
-        return np.asarray(special.ndtr(self._z(x)), dtype=np.float64)
+        z = self._z(x)
+        return np.asarray(special.ndtr(z, out=z) if z.ndim else special.ndtr(z), dtype=np.float64)
 
     def sf(self, x: ArrayLike) -> FloatArray:
         return np.asarray(special.ndtr(-self._z(x)), dtype=np.float64)
