@@ -78,6 +78,10 @@ def _from_name(name: str) -> str:
     raise _unknown(name)
 
 
+_TORCH_NAMES: dict[Any, str] = {}
+"""Canonical names of the torch dtypes met so far (one string parse each)."""
+
+
 def canonical_dtype(dtype: Any) -> str:
     """Return the canonical name of a floating-point dtype.
 
@@ -114,7 +118,10 @@ def canonical_dtype(dtype: Any) -> str:
         raise _unknown(repr(dtype))
     # torch.dtype (checked by type name, so that torch need not be imported)
     if type(dtype).__module__ == "torch" and type(dtype).__name__ == "dtype":
-        return _from_name(str(dtype))
+        name = _TORCH_NAMES.get(dtype)
+        if name is None:
+            name = _TORCH_NAMES[dtype] = _from_name(str(dtype))  # (an error is raised, not stored)
+        return name
     # numpy dtypes, numpy scalar types and ml_dtypes (bfloat16 is a numpy dtype named 'bfloat16')
     try:
         import numpy as np

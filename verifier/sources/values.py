@@ -220,6 +220,8 @@ def _self_overlapping(shape: tuple[int, ...], strides: tuple[int, ...], itemsize
 
 def _check_independent_memory(array: Any, is_torch: bool) -> None:
     """Refuse broadcast (stride-0) or self-overlapping views: their n values are not n draws."""
+    if array.is_contiguous() if is_torch else (array.flags.c_contiguous or array.flags.f_contiguous):
+        return  # a dense layout: every index its own memory
     if is_torch:
         strides = tuple(int(s) * array.element_size() for s in array.stride())
         itemsize = int(array.element_size())
