@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .stats import omnibus
 from .stats.checks import CheckResult, NullModel, null_model, on_detected_grid, run_checks
-from .stats.decision import ROLES, detectable_std_error, event_share, holm_levels, role_of
+from .stats.decision import detectable_std_error, event_share, holm_levels, role_and_share, role_of
 from .stats.summary import Summary
 from .stats.tolerance import Tolerance, apply_tolerance
 from .theory.distributions import Distribution
@@ -147,10 +147,10 @@ def decide(checks: tuple[CheckResult, ...], alpha: float, n: int | None = None) 
     omnibus is and its own p-value is within the omnibus' critical value. The family-wise
     false-alarm rate is at most ``alpha``.
     """
-    names = [c.name for c in checks]
-    level = alpha * (1.0 - event_share(names))
     checks = tuple(c for c in checks if c.name != "shape")
-    family = [i for i, c in enumerate(checks) if role_of(c.name) == "statistical"]
+    roles = [role_and_share(c.name) for c in checks]
+    level = alpha * (1.0 - sum(share for role, share in roles if role == "event"))
+    family = [i for i, (role, _) in enumerate(roles) if role == "statistical"]
     members = [i for i in family if checks[i].name in omnibus.MEMBERS]
     shape: CheckResult | None = None
     if n is not None and n >= 1 and len(members) == len(omnibus.MEMBERS) and _use_omnibus(n, level, len(family)):
@@ -163,12 +163,11 @@ def decide(checks: tuple[CheckResult, ...], alpha: float, n: int | None = None) 
     out = list(checks)
     for i, lv in zip(family, levels):
         out[i] = checks[i].decided(lv is None)
-    for i, c in enumerate(checks):
-        role = role_of(c.name)
+    for i, (c, (role, share)) in enumerate(zip(checks, roles)):
         if role == "deterministic":
             out[i] = c.decided(c.pvalue > 0.0)
         elif role == "event":
-            out[i] = c.decided(c.pvalue > ROLES[c.name][1] * alpha)
+            out[i] = c.decided(c.pvalue > share * alpha)
     if shape is not None:
         lv = levels[-1]
         crit = omnibus.critical(lv, n) if lv is not None else -1.0  # type: ignore[arg-type]

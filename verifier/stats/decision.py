@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-__all__ = ["DEFAULT_ALPHA", "POWER", "ROLES", "register_check", "role_of", "event_share", "holm", "holm_levels", "benjamini_hochberg",
+__all__ = ["DEFAULT_ALPHA", "POWER", "ROLES", "register_check", "role_and_share", "role_of", "event_share", "holm", "holm_levels", "benjamini_hochberg",
            "detectable_std_error", "validate_alpha"]
 
 DEFAULT_ALPHA = 1e-4
@@ -68,9 +68,18 @@ def register_check(name: str, role: str, share: float = 0.0) -> None:
     ROLES[name] = (role, float(share) if role == "event" else 0.0)
 
 
+def role_and_share(name: str) -> tuple[str, float]:
+    """The role of the check ``name`` and the share of α it spends (``('statistical', 0)`` unless
+    registered)."""
+    return ROLES.get(name, _STATISTICAL)
+
+
+_STATISTICAL = ("statistical", 0.0)
+
+
 def role_of(name: str) -> str:
     """The role of the check ``name`` ('statistical' unless registered)."""
-    return ROLES.get(name, ("statistical", 0.0))[0]
+    return role_and_share(name)[0]
 
 
 def event_share(names: Sequence[str]) -> float:
@@ -97,7 +106,7 @@ def holm_levels(pvalues: Sequence[float], alpha: float) -> list[float | None]:
     that does not. Controls the family-wise error rate under any dependence.
     """
     m = len(pvalues)
-    order = np.argsort(pvalues, kind="stable")
+    order = sorted(range(m), key=lambda i: (pvalues[i] != pvalues[i], pvalues[i]))  # stable, NaN last
     levels: list[float | None] = [None] * m
     for rank, idx in enumerate(order):
         level = alpha / (m - rank)
