@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import special
+from scipy.special import cython_special as _scalar  # the ufuncs' functions for Python floats
 
 from ..theory.distributions import Distribution
 from . import exactsum, gof
@@ -216,7 +217,7 @@ def _pearson3_cdf_sf(x: float, skew: float) -> tuple[float, float]:
     beta = 2.0 / skew
     alpha = beta * beta
     t = beta * (x + beta)  # β(x − ζ), ζ = −α/β = −β
-    lower, upper = (0.0, 1.0) if t <= 0 else (float(special.gammainc(alpha, t)), float(special.gammaincc(alpha, t)))
+    lower, upper = (0.0, 1.0) if t <= 0 else (_scalar.gammainc(alpha, t), _scalar.gammaincc(alpha, t))
     return (lower, upper) if skew > 0 else (upper, lower)
 
 
@@ -276,8 +277,8 @@ def _variance_tail(ratio: float, n: int, null: NullModel, confidence: float = CO
     """
     a = (1 - confidence) / 2
     if null.exact_normal:
-        cdf = special.chdtr(n, n * ratio)
-        sf = special.chdtrc(n, n * ratio)
+        cdf = _scalar.chdtr(float(n), n * ratio)
+        sf = _scalar.chdtrc(float(n), n * ratio)
         upper, lower = _chi2_quantiles(n, a)
         lo = n * ratio / upper
         hi = n * ratio / lower
@@ -339,7 +340,7 @@ def check_range(s: Summary, null: NullModel) -> CheckResult | None:
         cov = float(hi_u - lo_u)
     cov = min(max(cov, 0.0), 1.0)
     n = s.n
-    p = float(min(1.0, max(0.0, special.betainc(n - 1, 2, cov))))
+    p = float(min(1.0, max(0.0, _scalar.betainc(n - 1.0, 2.0, cov))))
     return CheckResult("range", cov, p,
                        f"range [{s.min:.6g}, {s.max:.6g}] covers {cov:.6g} of the null's mass (Beta({n - 1}, 2) law)")
 

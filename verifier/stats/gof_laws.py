@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from scipy import special as _special
+from scipy.special import cython_special as _scalar  # the ufuncs' functions for Python floats
 from scipy import stats as _st
 
 from . import fused
@@ -32,7 +33,7 @@ def _cvm_inf_cdf(x: float) -> float:
         if q > 700:
             break
         u = math.exp(math.lgamma(k + 0.5) - math.lgamma(k + 1)) / (math.pi**1.5 * math.sqrt(x))
-        term = u * math.sqrt(y) * math.exp(-q) * float(_special.kv(0.25, q))
+        term = u * math.sqrt(y) * math.exp(-q) * _scalar.kv(0.25, q)
         total += term
         if abs(term) < 1e-16:
             break
@@ -68,7 +69,7 @@ def _cvm_psi1_mod(x: float) -> float:
         """``(E_2(y), E_3(y))`` at ``y = j/(2√x)`` and ``y``."""
         y = j / sx
         z = y * y / 4
-        k14, k34 = float(_special.kv(0.25, z)), float(_special.kv(0.75, z))
+        k14, k34 = _scalar.kv(0.25, z), _scalar.kv(0.75, z)
         k54 = k34 + k14 / (2 * z)
         e = math.exp(-z) / math.sqrt(math.pi)
         return e * (y / 2) ** 1.5 * (k14 + k34), e * (y / 2) ** 2.5 * (2 * k14 + 3 * k34 - k54), y
