@@ -1,7 +1,8 @@
 """Turn given values (numpy arrays, torch tensors, JAX arrays, lists) into a :class:`Sample`.
 
-Values are never copied: numpy arrays (memmaps included) and torch tensors (on any device,
-contiguous or not) are kept as they are. Objects that expose ``__array__`` (JAX arrays, for
+Values are not copied: numpy arrays (memmaps included) and torch tensors (on any device,
+contiguous or not) are kept as they are, except a numpy view with negative strides (made
+contiguous) and a big-endian array (converted to native byte order): one copy each. Objects that expose ``__array__`` (JAX arrays, for
 instance) are converted with :func:`numpy.asarray`; lists and tuples of floats become float64
 numpy arrays (lists of ints or bools are refused, like int and bool arrays). A broadcast (stride-0)
 or self-overlapping view is refused: its ``n`` values are not ``n`` independent draws. NaN and infinite values are *not* rejected here: a later check reports them.
@@ -323,6 +324,8 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
 
     if isinstance(array, np.ndarray) and any(st < 0 for st in array.strides):
         array = np.ascontiguousarray(array)  # x[::-1]: one copy (torch cannot view negative strides)
+    if isinstance(array, np.ndarray) and not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))  # big-endian: one copy (the kernels read native order)
     actual_shape = tuple(int(d) for d in array.shape)
     n = math.prod(actual_shape)
     if n == 0:
