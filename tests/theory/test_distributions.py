@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from tests.strategies import distributions, truncated_normals
@@ -206,3 +207,21 @@ def test_tails_vs_mpmath(low: float, high: float) -> None:
         sf = (mp.ncdf(high) - mp.ncdf(mp.mpf(x))) / z
         assert float(d.cdf(x)) == pytest.approx(float(cdf), rel=1e-12)
         assert float(d.sf(x)) == pytest.approx(float(sf), rel=1e-12)
+
+
+@given(st.floats(-1e3, 1e3) | st.just(0.0) | st.just(-0.0), st.floats(1e-3, 1e3),
+       st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_normal_cdf_is_ndtr_of_the_standardised_values(loc: float, scale: float, values: list[float]) -> None:
+    """``Normal.cdf``/``sf`` (computed in place, without the subtraction when the mean is 0) are
+    ``ndtr(±(x − loc)/scale)`` bit for bit, for arrays, 0-d arrays and scalars, and leave ``x`` as it was."""
+    from scipy import special
+
+    d = Normal(loc, scale)
+    x = np.asarray(values)
+    before = x.copy()
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values over a small scale: ±inf
+        for v in (x, x[0], x[0:1].reshape(())):
+            z = (np.asarray(v, dtype=np.float64) - loc) / scale
+            assert np.array_equal(d.cdf(v), special.ndtr(z), equal_nan=True)
+            assert np.array_equal(d.sf(v), special.ndtr(-z), equal_nan=True)
+    assert np.array_equal(x, before, equal_nan=True)

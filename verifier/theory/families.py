@@ -122,7 +122,10 @@ class Normal(Distribution):
         return self.scale
 
     def _z(self, x: ArrayLike) -> FloatArray:
-        z = np.subtract(_as_float(x), self.loc)  # a new array (or scalar): divided in place
+        x = _as_float(x)
+        if x.ndim and self.loc == 0.0:  # x - 0 is x: one pass, a new array
+            return np.divide(x, self.scale)
+        z = np.subtract(x, self.loc)  # a new array (or scalar): divided in place
         if isinstance(z, np.ndarray) and z.ndim:
             z /= self.scale
             return z
