@@ -15,6 +15,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
+from ..errors import SpecError
+
 __all__ = ["DEFAULT_ALPHA", "POWER", "ROLES", "register_check", "role_and_share", "role_of", "event_share", "holm", "holm_levels", "benjamini_hochberg",
            "detectable_std_error", "validate_alpha"]
 
@@ -89,8 +91,6 @@ def event_share(names: Sequence[str]) -> float:
 
 def validate_alpha(alpha: float | None) -> float:
     """``alpha`` or the default; must lie in (0, 0.5]."""
-    from ..errors import SpecError
-
     if alpha is None:
         return DEFAULT_ALPHA
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 0.5:

@@ -94,10 +94,10 @@ class Tolerance:
 
 def as_tolerance(tol: Tolerance | float | None) -> Tolerance | None:
     """``None``, a :class:`Tolerance`, or a float (relative std error; ``ks = std/2``)."""
-    from ..errors import SpecError
-
     if tol is None or isinstance(tol, Tolerance):
         return tol
+    from ..errors import SpecError
+
     if isinstance(tol, bool) or not isinstance(tol, (int, float)):
         raise SpecError(f"tolerance must be a float (relative std error) or verifier.Tolerance, got {tol!r}")
     return Tolerance(std=float(tol), ks=float(tol) / 2)
