@@ -261,3 +261,24 @@ def test_ks_kernel_that_cannot_be_written_falls_back_to_scipy(monkeypatch: pytes
     monkeypatch.setattr(fused, "_kernels", lambda: Full())
     assert ks_pvalue(0.15, 100) == min(1.0, float(st.kstwo.sf(0.15, 100)))  # Pomeranz's branch
     assert fused._DISABLED
+
+
+def test_exact_statistics_kernel_that_cannot_be_written_gives_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba failing to write the exact statistics' kernel (OSError) gives numpy's statistics and
+    disables the compiled paths; never an exception."""
+    from verifier.stats import fused
+
+    u = np.sort(np.random.default_rng(6).uniform(size=300))
+    monkeypatch.setattr(fused, "_DISABLED", True)
+    want = gof.exact_statistics(u)
+
+    class Full:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            def kernel(*args):  # noqa: ANN002, ANN202
+                raise OSError("No space left on device")
+            return kernel
+
+    monkeypatch.setattr(fused, "_DISABLED", False)
+    monkeypatch.setattr(fused, "_kernels", lambda: Full())
+    assert gof.exact_statistics(u) == want
+    assert fused._DISABLED

@@ -96,16 +96,18 @@ def exact_statistics(u_sorted: np.ndarray) -> tuple[GofStatistic, GofStatistic, 
     acc = np.zeros(3)  # max |a|, Σ a², the AD sum
     for s0 in _blocks(n):
         u = u_sorted[s0:s0 + _EXACT_BLOCK]
-        with np.errstate(divide="ignore", invalid="ignore"):  # u = 0 or 1: replaced by the clipped ones
-            log_u = np.log(u)
-            log1m_u = np.log1p(np.negative(u))
-        if fused.call_compiled(kernels, "exact_sums", u, log_u, log1m_u, s0, n, _U_CLIP, acc) is None:  # numpy
-            c = np.clip(u, _U_CLIP, 1.0 - _U_CLIP)
-            k = np.arange(2 * s0 + 1, 2 * (s0 + u.size), 2, dtype=np.float64)
-            a = u * (2.0 * n) - k
-            acc[0] = max(acc[0], float(np.abs(a).max()))
-            acc[1] += _dot(a, a)
-            acc[2] += _dot(k, np.log(c)) + _dot(2.0 * n - k, np.log1p(-c))
+        if kernels is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):  # u = 0 or 1: the kernel clips those
+                log_u = np.log(u)
+                log1m_u = np.log1p(np.negative(u))
+            if fused.call_compiled(kernels, "exact_sums", u, log_u, log1m_u, s0, n, _U_CLIP, acc) is not None:
+                continue
+        c = np.clip(u, _U_CLIP, 1.0 - _U_CLIP)  # numpy: the same sums
+        k = np.arange(2 * s0 + 1, 2 * (s0 + u.size), 2, dtype=np.float64)
+        a = u * (2.0 * n) - k
+        acc[0] = max(acc[0], float(np.abs(a).max()))
+        acc[1] += _dot(a, a)
+        acc[2] += _dot(k, np.log(c)) + _dot(2.0 * n - k, np.log1p(-c))
     top, cvm_sum, ad_sum = (float(v) for v in acc)
     if math.isnan(cvm_sum):  # a NaN u: NaN statistics (the compiled maximum and clip would skip it)
         top = ad_sum = math.nan
