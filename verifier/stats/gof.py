@@ -99,7 +99,8 @@ def exact_statistics(u_sorted: np.ndarray) -> tuple[GofStatistic, GofStatistic, 
         if kernels is not None:
             with np.errstate(divide="ignore", invalid="ignore"):  # u = 0 or 1: the kernel clips those
                 log_u = np.log(u)
-                log1m_u = np.log1p(np.negative(u))
+                log1m_u = np.negative(u)
+                np.log1p(log1m_u, out=log1m_u)
             if fused.call_compiled(kernels, "exact_sums", u, log_u, log1m_u, s0, n, _U_CLIP, acc) is not None:
                 continue
         c = np.clip(u, _U_CLIP, 1.0 - _U_CLIP)  # numpy: the same sums
