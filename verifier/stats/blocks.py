@@ -19,10 +19,9 @@ Cost
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from scipy import special
@@ -38,6 +37,9 @@ if TYPE_CHECKING:
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """Per pair of shards: ``(m', equal count, r, r defined)`` (see :func:`_pair_statistics`)."""
 
+Splits = tuple[tuple[int, int], ...]
+"""Splits ``(axis, k)`` in the order their pairs' statistics are concatenated."""
+
 BLOCK_CAP = 1 << 14
 """Aligned positions compared per pair of shards (identical shards: all of them equal, p ≈ s_2^m;
 a correlation r shows at t = r·√m: r = 0.05 gives t ≈ 6.4)."""
@@ -52,11 +54,10 @@ MIN_CORRELATION = 32
 """Shortest shard for the correlation test (its t law is an approximation below that)."""
 
 
-@dataclass(frozen=True)
-class _Tests:
+class _Tests(NamedTuple):
     """``count`` tests of a Bonferroni family: their smallest p-value and how to describe that test
     (only the smallest is ever described: building ~70 sentences per tensor cost more than the
-    tests at small n)."""
+    tests at small n). Immutable; a named tuple, cheaper to build than a frozen dataclass."""
 
     count: int
     pvalue: float
@@ -122,22 +123,21 @@ def _pair_statistics(v: np.ndarray) -> Stats:
     return _pair_statistics_numpy(v) if stats is None else stats
 
 
-def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Generator],
-                      ) -> tuple[list[tuple[int, int]], list[Stats]]:
+def _chunk_statistics(chunk: Any, shape: tuple[int, ...], host: np.ndarray | None, dtype: str,
+                      rng: Callable[[], np.random.Generator]) -> tuple[Splits, list[Stats]]:
     """The splits ``(axis, k)`` of one chunk (axis by axis, ``k`` ascending) and their pairs'
-    statistics (the parts, concatenated, are in split order).
+    statistics (the parts, concatenated, are in split order). ``shape``: the chunk's; ``host``: the
+    chunk read by :func:`_host` where it lies on the host, else None.
 
     On the host with numba, the splits whose every position is compared (``size/k ≤ BLOCK_CAP``)
     are computed by one compiled call on the chunk's values
     (:func:`verifier.stats.blocks_kernels.split_statistics`); the others from their
     :func:`_shard_values`.
     """
-    shape = tuple(int(d) for d in chunk.shape)
     splits, whole, spec = _split_plan(shape)
-    host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
     done: dict[tuple[int, int], Stats] = {}
     if whole and host is not None and _kernels() is not None:
-        native = host.dtype in (np.float32, np.float64)  # float32/float64 in this machine's byte order
+        native = host.dtype in _NATIVE  # float32/float64 in this machine's byte order
         flat = np.ascontiguousarray(host) if native else _decode(host, dtype)
         stats = _compiled("split_statistics", flat.reshape(-1), spec, MIN_CORRELATION)
         if stats is not None and len(whole) == len(splits):
@@ -153,14 +153,17 @@ def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Genera
     return splits, parts
 
 
+_NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 @lru_cache(maxsize=256)
-def _split_plan(shape: tuple[int, ...]) -> tuple[list[tuple[int, int]], list[tuple[int, int]], np.ndarray]:
+def _split_plan(shape: tuple[int, ...]) -> tuple[Splits, Splits, np.ndarray]:
     """For a chunk of this shape: its splits ``(axis, k)`` (axis by axis, ``k`` ascending), those
     compared whole (``size/k ≤ BLOCK_CAP``), and their ``(before, k, size, after)`` rows for
     :func:`verifier.stats.blocks_kernels.split_statistics` (cached: callers do not change them)."""
     n = math.prod(shape)
-    splits = [(axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k]
-    whole = [(axis, k) for axis, k in splits if n // k <= BLOCK_CAP]
+    splits = tuple((axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k)
+    whole = tuple((axis, k) for axis, k in splits if n // k <= BLOCK_CAP)
     spec = np.array([(math.prod(shape[:axis]), k, shape[axis] // k, math.prod(shape[axis + 1:]))
                      for axis, k in whole], dtype=np.int64).reshape(-1, 4)
     return splits, whole, spec
@@ -215,7 +218,7 @@ def _pair_statistics_numpy(v: np.ndarray) -> Stats:
     return np.full(a.size, m, dtype=np.int64), same.astype(np.int64), r, keep
 
 
-def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -> _Tests:
+def _pair_tests(splits: Splits | list[tuple[int, int]], stats: Stats, model: CellModel) -> _Tests:
     """Identity and correlation tests of every pair of shards of every split.
 
     ``splits``: ``(axis, k)`` per split; ``stats``: their pairs' :func:`_pair_statistics`,
@@ -231,29 +234,37 @@ def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -
     m, same, r, keep = stats
     chosen = _compiled("candidates", m, same, r, keep)
     hit, q_corr, df_top, t_top, n_kept = _candidates_numpy(m, same, r, keep) if chosen is None else chosen
-    group = np.repeat(np.arange(len(splits)), [k * (k - 1) // 2 for _axis, k in splits])  # each pair's split
-    candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
-    if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
-        p_same = special.bdtrc(same[hit] - 1, m[hit], min(max(model.s2, 0.0), 1.0))
-        candidates += zip(p_same.tolist(), group[hit].tolist(), [0] * hit.size, hit.tolist())
-    if q_corr.size:
-        p_corr = 2.0 * special.stdtr(df_top, -t_top)
-        candidates += zip(p_corr.tolist(), group[q_corr].tolist(), [1] * q_corr.size, q_corr.tolist())
     count = int(m.size + n_kept)
-    if not candidates:
-        _g, axis, k, i, j = _pair_of(splits, 0)
-        return _Tests(count, 1.0, lambda: f"axis {axis}, {k}-way split, shards {i} and "
-                                          f"{j}: {same[0]:,} of {m[0]:,} aligned values equal")
-    p, _, kind, q = min(candidates)
-    _g, axis, k, i, j = _pair_of(splits, q)
+    if not hit.size and not q_corr.size:  # no equal value, no correlation defined: every p is 1
+        kind, q = 0, 0
+        p = 1.0
+    else:
+        group = _groups(tuple(splits))  # each pair's split
+        candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
+        if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
+            p_same = special.bdtrc(same[hit] - 1, m[hit], min(max(model.s2, 0.0), 1.0))
+            candidates += zip(p_same.tolist(), group[hit].tolist(), [0] * hit.size, hit.tolist())
+        if q_corr.size:
+            p_corr = 2.0 * special.stdtr(df_top, -t_top)
+            candidates += zip(p_corr.tolist(), group[q_corr].tolist(), [1] * q_corr.size, q_corr.tolist())
+        p, _, kind, q = min(candidates)
 
     def describe() -> str:
+        _g, axis, k, i, j = _pair_of(splits, q)
         name = f"axis {axis}, {k}-way split, shards {i} and {j}"
         if kind == 0:
             return f"{name}: {same[q]:,} of {m[q]:,} aligned values equal"
         return f"{name}: correlation {r[q]:+.3f} over {m[q]:,} aligned values"
 
     return _Tests(count, p, describe)
+
+
+@lru_cache(maxsize=256)
+def _groups(splits: Splits) -> np.ndarray:
+    """Each pair's split: ``g`` repeated ``k(k−1)/2`` times for the ``g``-th split (cached)."""
+    group = np.repeat(np.arange(len(splits)), [k * (k - 1) // 2 for _axis, k in splits])
+    group.setflags(write=False)
+    return group
 
 
 def _candidates_numpy(m: np.ndarray, same: np.ndarray, r: np.ndarray, keep: np.ndarray,
@@ -283,7 +294,7 @@ def _first_largest(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     return order[np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))]
 
 
-def _pair_of(splits: list[tuple[int, int]], q: int) -> tuple[int, int, int, int, int]:
+def _pair_of(splits: Splits | list[tuple[int, int]], q: int) -> tuple[int, int, int, int, int]:
     """``(split, axis, k, i, j)`` of the ``q``-th pair of :func:`_pair_tests` (splits in order, each
     split's pairs in the order of :func:`_pairs`)."""
     for g, (axis, k) in enumerate(splits):
@@ -357,18 +368,19 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
 
     tests: list[_Tests] = []
     skipped = ""
-    splits: list[tuple[int, int]] = []
+    splits: Splits = ()
     parts: list[Stats] = []
     for chunk in sample.chunks:
-        shape = tuple(int(d) for d in chunk.shape)
+        shape = tuple(map(int, chunk.shape))
         n = math.prod(shape)
         if n == 0:
             continue
-        names, stats = _chunk_statistics(chunk, sample.dtype, rng)
+        host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
+        names, stats = _chunk_statistics(chunk, shape, host, sample.dtype, rng)
         splits += names
         parts += stats
         if len(shape) >= 2 and n <= SLICES_CAP:
-            tests += _slice_tests(_host(chunk), model)
+            tests += _slice_tests(_host(chunk) if host is None else host, model)
         elif len(shape) >= 2:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if splits:
