@@ -264,3 +264,35 @@ def test_a_kernel_that_cannot_be_written_falls_back_to_numpy(monkeypatch: pytest
     monkeypatch.setattr(blocks, "_kernels", lambda: None if fused._DISABLED else Full())
     assert check_blocks(sample, model) == want
     assert fused._DISABLED
+
+
+@pytest.mark.parametrize("shape", [(32,), (1000,), (64, 64), (6, 8, 4), (40, 2), (2, 3 * BLOCK_CAP)])
+@pytest.mark.parametrize("chunks", [1, 2])
+def test_candidates_computed_with_the_statistics_give_the_same_result(shape: tuple[int, ...], chunks: int,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk whose every split is compared whole gets its statistics and candidates from one
+    compiled call (:func:`verifier.stats.blocks_kernels.split_candidates`); the check is the one the
+    two calls give, bit for bit, with one chunk or several (their statistics concatenated), with a
+    repeated shard and with non-finite values."""
+    if blocks._kernels() is None:
+        pytest.skip("numba kernels unavailable")
+    rng = np.random.default_rng(8)
+    values = [rng.standard_normal(shape).astype(np.float32) for _ in range(chunks)]
+    values[0][..., : shape[-1] // 2] = values[0][..., shape[-1] // 2:]
+    values[-1].reshape(-1)[::29] = np.nan
+    sample, model = SimpleNamespace(chunks=tuple(values), dtype="float32"), SimpleNamespace(s2=1e-6)
+    calls: list[str] = []
+    real = blocks._compiled
+
+    def spy(name: str, *args):  # noqa: ANN002, ANN202
+        calls.append(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(blocks, "_compiled", spy)
+    got = check_blocks(sample, model)
+    fused_calls = calls.count("split_candidates")
+    monkeypatch.setattr(blocks, "_compiled", lambda name, *args: None if name == "split_candidates"
+                        else real(name, *args))
+    want = check_blocks(sample, model)
+    assert got is not None and got == want
+    assert fused_calls == (chunks if shape != (2, 3 * BLOCK_CAP) else 0)

@@ -19,9 +19,10 @@ Cost
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import special
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """Per pair of shards: ``(m', equal count, r, r defined)`` (see :func:`_pair_statistics`)."""
+
+Candidates = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
+"""The pairs whose p-values can be the smallest (see :func:`_candidates_numpy`)."""
 
 Splits = tuple[tuple[int, int], ...]
 """Splits ``(axis, k)`` in the order their pairs' statistics are concatenated."""
@@ -54,10 +58,11 @@ MIN_CORRELATION = 32
 """Shortest shard for the correlation test (its t law is an approximation below that)."""
 
 
-class _Tests(NamedTuple):
+@dataclass(frozen=True)
+class _Tests:
     """``count`` tests of a Bonferroni family: their smallest p-value and how to describe that test
     (only the smallest is ever described: building ~70 sentences per tensor cost more than the
-    tests at small n). Immutable; a named tuple, cheaper to build than a frozen dataclass."""
+    tests at small n)."""
 
     count: int
     pvalue: float
@@ -124,24 +129,28 @@ def _pair_statistics(v: np.ndarray) -> Stats:
 
 
 def _chunk_statistics(chunk: Any, shape: tuple[int, ...], host: np.ndarray | None, dtype: str,
-                      rng: Callable[[], np.random.Generator]) -> tuple[Splits, list[Stats]]:
-    """The splits ``(axis, k)`` of one chunk (axis by axis, ``k`` ascending) and their pairs'
-    statistics (the parts, concatenated, are in split order). ``shape``: the chunk's; ``host``: the
-    chunk read by :func:`_host` where it lies on the host, else None.
+                      rng: Callable[[], np.random.Generator]) -> tuple[Splits, list[Stats], Candidates | None]:
+    """The splits ``(axis, k)`` of one chunk (axis by axis, ``k`` ascending), their pairs'
+    statistics (the parts, concatenated, are in split order), and where already computed with them,
+    their :func:`_pair_tests` candidates. ``shape``: the chunk's; ``host``: the chunk read by
+    :func:`_host` where it lies on the host, else None.
 
     On the host with numba, the splits whose every position is compared (``size/k ≤ BLOCK_CAP``)
     are computed by one compiled call on the chunk's values
-    (:func:`verifier.stats.blocks_kernels.split_statistics`); the others from their
-    :func:`_shard_values`.
+    (:func:`verifier.stats.blocks_kernels.split_statistics`; where they are all the splits, with
+    their candidates: :func:`verifier.stats.blocks_kernels.split_candidates`); the others from
+    their :func:`_shard_values`.
     """
     splits, whole, spec = _split_plan(shape)
     done: dict[tuple[int, int], Stats] = {}
     if whole and host is not None and _kernels() is not None:
         native = host.dtype in _NATIVE  # float32/float64 in this machine's byte order
-        flat = np.ascontiguousarray(host) if native else _decode(host, dtype)
-        stats = _compiled("split_statistics", flat.reshape(-1), spec, MIN_CORRELATION)
-        if stats is not None and len(whole) == len(splits):
-            return splits, [stats]
+        flat = (np.ascontiguousarray(host) if native else _decode(host, dtype)).reshape(-1)
+        if len(whole) == len(splits):
+            out = _compiled("split_candidates", flat, spec, MIN_CORRELATION)
+            if out is not None:
+                return splits, [out[:4]], out[4:]
+        stats = _compiled("split_statistics", flat, spec, MIN_CORRELATION)
         if stats is not None:
             q = 0
             for axis, k in whole:
@@ -150,7 +159,7 @@ def _chunk_statistics(chunk: Any, shape: tuple[int, ...], host: np.ndarray | Non
                 q += pairs
     parts = [done[split] if split in done else _pair_statistics(_shard_values(chunk, host, dtype, *split, rng))
              for split in splits]
-    return splits, parts
+    return splits, parts, None
 
 
 _NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
@@ -218,7 +227,8 @@ def _pair_statistics_numpy(v: np.ndarray) -> Stats:
     return np.full(a.size, m, dtype=np.int64), same.astype(np.int64), r, keep
 
 
-def _pair_tests(splits: Splits | list[tuple[int, int]], stats: Stats, model: CellModel) -> _Tests:
+def _pair_tests(splits: Splits | list[tuple[int, int]], stats: Stats, model: CellModel,
+                chosen: Candidates | None = None) -> _Tests:
     """Identity and correlation tests of every pair of shards of every split.
 
     ``splits``: ``(axis, k)`` per split; ``stats``: their pairs' :func:`_pair_statistics`,
@@ -229,10 +239,11 @@ def _pair_tests(splits: Splits | list[tuple[int, int]], stats: Stats, model: Cel
     are only evaluated where it can be (:func:`_candidates_numpy`): identity tests with an equal
     value (else p = 1), and per number of degrees of freedom the largest ``|t|`` (the p-value falls
     with ``|t|``). Ties go to the first test in split order, identity tests before correlation
-    tests.
+    tests. ``chosen``: the candidates where already computed with the statistics.
     """
     m, same, r, keep = stats
-    chosen = _compiled("candidates", m, same, r, keep)
+    if chosen is None:
+        chosen = _compiled("candidates", m, same, r, keep)
     hit, q_corr, df_top, t_top, n_kept = _candidates_numpy(m, same, r, keep) if chosen is None else chosen
     count = int(m.size + n_kept)
     if not hit.size and not q_corr.size:  # no equal value, no correlation defined: every p is 1
@@ -370,13 +381,16 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
     skipped = ""
     splits: Splits = ()
     parts: list[Stats] = []
+    chosen: Candidates | None = None  # the candidates of the only part, where computed with it
     for chunk in sample.chunks:
         shape = tuple(map(int, chunk.shape))
         n = math.prod(shape)
         if n == 0:
             continue
         host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
-        names, stats = _chunk_statistics(chunk, shape, host, sample.dtype, rng)
+        names, stats, picked = _chunk_statistics(chunk, shape, host, sample.dtype, rng)
+        if stats:
+            chosen = picked if not parts else None
         splits += names
         parts += stats
         if len(shape) >= 2 and n <= SLICES_CAP:
@@ -385,7 +399,7 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if splits:
         joined = parts[0] if len(parts) == 1 else tuple(np.concatenate(c) for c in zip(*parts))
-        tests.insert(0, _pair_tests(splits, joined, model))  # type: ignore[arg-type]
+        tests.insert(0, _pair_tests(splits, joined, model, chosen))  # type: ignore[arg-type]
     count = sum(t.count for t in tests)
     if not count:
         return None

@@ -9,6 +9,8 @@
 :func:`candidates`
     The pairs whose p-values can be the smallest, as
     :func:`verifier.stats.blocks._candidates_numpy` finds them.
+:func:`split_candidates`
+    Both, in one call (most tensors are one chunk compared whole: one dispatch instead of two).
 :func:`slice_hashes`
     The hashes of the slices along one axis, and whether two are equal.
 
@@ -276,3 +278,13 @@ def candidates(m, same, r, keep):
         below = d
     top = top[:u]
     return hit, kept[top], df[top], t[top], n_kept
+
+
+@njit(nogil=True, boundscheck=False, error_model="numpy")
+def split_candidates(flat, splits, min_correlation):
+    """:func:`split_statistics` and their :func:`candidates` in one call: ``(m', equal count, r,
+    keep)`` then ``(pairs with an equal value, top pairs, their df, their t, kept pairs)``. Each is
+    computed by its own function (each with its own fastmath flags), as if called apart."""
+    count, same, r, keep = split_statistics(flat, splits, min_correlation)
+    hit, top, df, t, n_kept = candidates(count, same, r, keep)
+    return count, same, r, keep, hit, top, df, t, n_kept
