@@ -72,7 +72,7 @@ import numpy as np
 
 from .blocks import BLOCK_CAP, SLICES_CAP, check_blocks
 from .checks import CheckResult
-from .grid import grid_values
+from .grid import grid_values, grids_holding
 from .reading import _binom_sf, _decode, _host, _subsample
 
 if TYPE_CHECKING:
@@ -175,8 +175,6 @@ def detect_grid(values: np.ndarray, dtype: str, grids16: tuple[str, ...] | None 
     values stored as float32, float32 values stored as float64; :func:`verifier.stats.grid.grid_bits`).
     ``grids16``: the 16-bit grids holding every value where already known
     (:attr:`~verifier.stats.summary.Summary.value_grids` of an exact summary of these values)."""
-    from .grid import grids_holding
-
     grids = [dtype]
     if dtype not in ("float32", "float64") or values.size == 0:
         return tuple(grids)
@@ -228,10 +226,20 @@ the runs of equal values alone (:func:`_run_pairs`), exactly as the sum over eve
 
 def _run_pairs(same: np.ndarray) -> float:
     """``Σ c(c−1)/2`` over the runs of equal values of a sorted array, from ``same = x[1:] == x[:-1]``
-    (a run of ``c`` equal values is ``c − 1`` consecutive True): numpy calls on the tied positions
-    only. Every term and partial sum is an integer below ``2^53`` (``m ≤`` :data:`EXACT_PAIRS`), so
-    the float64 sum is exact and equal to :func:`_tied_pairs` of the counts in any order."""
+    (a run of ``c`` equal values is ``c − 1`` consecutive True; counting, along each run, how many
+    equal values precede each tied one gives ``1 + 2 + … + (c − 1)``). Every term and partial sum is
+    an integer below ``2^53`` (``m ≤`` :data:`EXACT_PAIRS`), so the float64 sum is exact and equal to
+    :func:`_tied_pairs` of the counts in any order. A few tied positions (continuous data) are
+    counted on Python integers, more with numpy calls."""
     tied = np.flatnonzero(same)
+    if tied.size <= 64:
+        total = run = 0
+        last = -2
+        for i in tied.tolist():
+            run = run + 1 if i == last + 1 else 1
+            total += run
+            last = i
+        return float(total)
     edge = np.empty(tied.size + 1, dtype=bool)  # edge[k]: a run starts at tied[k] (k = size: the end)
     edge[0] = edge[-1] = True
     np.not_equal(tied[1:], tied[:-1] + 1, out=edge[1:-1])
@@ -342,7 +350,8 @@ def structure_checks(sample: Sample, dist: Distribution, summary: Summary) -> tu
     rank first (a collective: every rank runs the same checks in the same order), so the checks
     are the gathered tensor's; a larger one is not checked here (its ``shards`` check remains).
     """
-    if summary.n < 2 or not math.isfinite(dist.std) or dist.std <= 0:
+    std = dist.std
+    if summary.n < 2 or not math.isfinite(std) or std <= 0:
         return ()
     shard = getattr(sample, "shard", None)
     if shard is not None:
