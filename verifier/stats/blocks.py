@@ -317,6 +317,11 @@ def _pair_of(splits: Splits | list[tuple[int, int]], q: int) -> tuple[int, int, 
     raise IndexError(q)
 
 
+def _unsigned_mask(bits: np.ndarray) -> np.integer:
+    """Every bit of ``bits``' unsigned type but the sign bit of the float it holds."""
+    return bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
+
+
 def _repeated_slices(bits: np.ndarray, axis: int) -> int:
     """How many slices along ``axis`` repeat an earlier one (bit patterns ``bits``, C-contiguous,
     compared exactly).
@@ -328,7 +333,7 @@ def _repeated_slices(bits: np.ndarray, axis: int) -> int:
     numba is usable, else by numpy.
     """
     rows = bits.shape[axis]
-    mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
+    mask = _unsigned_mask(bits)
     view = bits.reshape(math.prod(bits.shape[:axis]), rows, math.prod(bits.shape[axis + 1:]))
     hashed = _compiled("slice_hashes", view, mask)
     if hashed is not None:
@@ -354,11 +359,14 @@ def _slice_tests(a: np.ndarray, model: CellModel) -> list[_Tests]:
     out: list[_Tests] = []
     names = {0: "rows", 1: "columns"}
     bits = np.ascontiguousarray(a).view(_BITS[a.itemsize])
+    mask = _unsigned_mask(bits)
+    # a matrix: whether any two rows, any two columns share a hash, in one compiled pass (else per axis)
+    shared = _compiled("shared_slice_hashes", bits, mask) if bits.ndim == 2 else None
     for axis, rows in enumerate(a.shape):
         length = a.size // rows if rows else 0
         if rows < 2 or length < 2:
             continue
-        repeats = _repeated_slices(bits, axis)
+        repeats = 0 if shared is not None and not shared[axis] else _repeated_slices(bits, axis)
         what = names.get(axis, f"slices along axis {axis}")
         if repeats:
             bound = rows * (rows - 1) / 2.0 * math.exp(length * math.log(max(model.s2, 1e-300)))

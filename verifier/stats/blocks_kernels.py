@@ -12,7 +12,8 @@
 :func:`split_candidates`
     Both, in one call (most tensors are one chunk compared whole: one dispatch instead of two).
 :func:`slice_hashes`
-    The hashes of the slices along one axis, and whether two are equal.
+    The hashes of the slices along one axis, and whether two are equal
+    (:func:`shared_slice_hashes`: only whether, for the rows and the columns of a matrix at once).
 
 Each replaces tens of numpy calls and their temporaries, which cost more than the arithmetic at
 ``n ≤ 10⁵``. Numba's cache keys on this file only, so nothing compiled in comes from another
@@ -217,11 +218,35 @@ def slice_hashes(bits, mask):
                 for a in range(after):
                     s += np.uint64(bits[b, r, a] & mask)
                 h[r] += s
+    return h, _shared(h)
+
+
+@njit(nogil=True, boundscheck=False)
+def _shared(h):
+    """Whether two of the hashes ``h`` are equal (sorted and compared)."""
     ordered = np.sort(h)
     shared = False
-    for r in range(1, rows):
+    for r in range(1, h.size):
         shared |= ordered[r] == ordered[r - 1]
-    return h, shared
+    return shared
+
+
+@njit(nogil=True, boundscheck=False)
+def shared_slice_hashes(bits, mask):
+    """For a 2-D array of unsigned integers: whether two rows, and whether two columns, share the
+    hash :func:`slice_hashes` gives them (``Σ (bits & mask)`` modulo 2⁶⁴: any order of the sum gives
+    it), in one pass; most weight matrices have neither, and then need no hash at all."""
+    rows, cols = bits.shape
+    hr = np.zeros(rows, np.uint64)
+    hc = np.zeros(cols, np.uint64)
+    for r in range(rows):
+        s = np.uint64(0)
+        for c in range(cols):
+            b = np.uint64(bits[r, c] & mask)
+            s += b
+            hc[c] += b
+        hr[r] = s
+    return _shared(hr), _shared(hc)
 
 
 @njit(nogil=True, boundscheck=False, error_model="numpy")
