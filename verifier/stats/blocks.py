@@ -395,7 +395,7 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
         n = math.prod(shape)
         if n == 0:
             continue
-        host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
+        host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.is_cpu else None
         names, stats, picked = _chunk_statistics(chunk, shape, host, sample.dtype, rng)
         if stats:
             chosen = picked if not parts else None

@@ -271,7 +271,7 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
         x = np.sort(x[np.isfinite(x)])
         note = f"{x.size:,} of {sample.n:,} values at random positions"
     same = x[1:] == x[:-1]  # −0 == +0: one run
-    if not same.any():  # continuous values: all distinct, no count to keep
+    if not np.count_nonzero(same):  # continuous values: all distinct, no count to keep
         return _Values(x, None, 0.0, int(x.size), note)
     if x.size <= EXACT_PAIRS:
         return _Values(x, None, _run_pairs(same), int(x.size), note)
