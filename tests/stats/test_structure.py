@@ -271,7 +271,9 @@ def test_sorted_values_give_the_checks_of_the_counts(n: int, seed: int, kind: st
     """The ties and bound-atom checks of the sorted values with repeats (tied pairs from the runs of
     equal values, counts by binary search) are those of the distinct values with their counts, bit
     for bit: continuous float32 data (no tie), a few ties, long runs (more than 64 tied positions),
-    integers, a constant, and ±0 mixed with support bounds."""
+    integers, a constant, and ±0 mixed with support bounds; and so are the distinct values with
+    counts that samples too large for an exact float64 sum of their tied pairs keep."""
+    from verifier.stats import structure
     from verifier.stats.structure import _distinct, _run_pairs, check_bound_atoms, check_ties
 
     rng = np.random.default_rng(seed)
@@ -299,3 +301,9 @@ def test_sorted_values_give_the_checks_of_the_counts(n: int, seed: int, kind: st
     model = cell_model(dist, ("float64",))
     assert check_ties(got, model) == check_ties(want, model)
     assert check_bound_atoms(got, model, "float64") == check_bound_atoms(want, model, "float64")
+    with pytest.MonkeyPatch.context() as patch:  # above EXACT_PAIRS values: the counts, summed in their order
+        patch.setattr(structure, "EXACT_PAIRS", 1)
+        dense = _distinct(from_values(x), summarize(from_values(x), dist))
+    assert (dense.counts is None) == (want.ties == 0.0)
+    assert check_ties(dense, model) == check_ties(want, model)
+    assert check_bound_atoms(dense, model, "float64") == check_bound_atoms(want, model, "float64")
