@@ -38,8 +38,15 @@ if TYPE_CHECKING:
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """Per pair of shards: ``(m', equal count, r, r defined)`` (see :func:`_pair_statistics`)."""
 
-Candidates = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
-"""The pairs whose p-values can be the smallest (see :func:`_candidates_numpy`)."""
+Candidates = tuple[np.ndarray, np.ndarray, int, int, int, int, int]
+"""The tests of :func:`_pair_tests` whose p-value can be the smallest, ``(ints, floats, hits, kept,
+pairs, same0, m0)``: per candidate (a column) its pair, equal count, ``m'`` and its p-value's integer
+argument (``ints``, int64 ``(4, c)``), its p-value's other argument and ``r`` (``floats``, float64
+``(2, c)``). The first ``hits`` are the identity tests with an equal value (in pair order; arguments
+``same − 1`` and 0), the others per df ascending the first kept pair with the largest ``t``
+(:func:`_candidates_numpy`; arguments ``df = m' − 2`` and ``−t``); ``kept``: the correlation tests
+defined; ``pairs``: every pair; ``same0``, ``m0``: pair 0's equal count and ``m'`` (described when
+every p is 1). Two arrays: each array a compiled call returns costs a boxing."""
 
 Splits = tuple[tuple[int, int], ...]
 """Splits ``(axis, k)`` in the order their pairs' statistics are concatenated."""
@@ -129,27 +136,29 @@ def _pair_statistics(v: np.ndarray) -> Stats:
 
 
 def _chunk_statistics(chunk: Any, shape: tuple[int, ...], host: np.ndarray | None, dtype: str,
-                      rng: Callable[[], np.random.Generator]) -> tuple[Splits, list[Stats], Candidates | None]:
-    """The splits ``(axis, k)`` of one chunk (axis by axis, ``k`` ascending), their pairs'
-    statistics (the parts, concatenated, are in split order), and where already computed with them,
-    their :func:`_pair_tests` candidates. ``shape``: the chunk's; ``host``: the chunk read by
-    :func:`_host` where it lies on the host, else None.
+                      rng: Callable[[], np.random.Generator], alone: bool = False,
+                      ) -> tuple[Splits, list[Stats], Candidates | None]:
+    """The splits ``(axis, k)`` of one chunk (axis by axis, ``k`` ascending) and their pairs'
+    statistics (the parts, concatenated, are in split order); or, for the sample's only chunk
+    (``alone``) where computed in the same compiled call, no statistics but their
+    :data:`Candidates`. ``shape``: the chunk's; ``host``: the chunk read by :func:`_host` where it
+    lies on the host, else None.
 
     On the host with numba, the splits whose every position is compared (``size/k ≤ BLOCK_CAP``)
     are computed by one compiled call on the chunk's values
-    (:func:`verifier.stats.blocks_kernels.split_statistics`; where they are all the splits, with
-    their candidates: :func:`verifier.stats.blocks_kernels.split_candidates`); the others from
-    their :func:`_shard_values`.
+    (:func:`verifier.stats.blocks_kernels.split_statistics`; where they are all the splits of the
+    only chunk, with their candidates: :func:`verifier.stats.blocks_kernels.split_candidates`); the
+    others from their :func:`_shard_values`.
     """
     splits, whole, spec = _split_plan(shape)
     done: dict[tuple[int, int], Stats] = {}
     if whole and host is not None and _kernels() is not None:
         native = host.dtype in _NATIVE  # float32/float64 in this machine's byte order
         flat = (np.ascontiguousarray(host) if native else _decode(host, dtype)).reshape(-1)
-        if len(whole) == len(splits):
-            out = _compiled("split_candidates", flat, spec, MIN_CORRELATION)
-            if out is not None:
-                return splits, [out[:4]], out[4:]
+        if alone and len(whole) == len(splits):
+            chosen = _compiled("split_candidates", flat, spec, MIN_CORRELATION)
+            if chosen is not None:
+                return splits, [], chosen
         stats = _compiled("split_statistics", flat, spec, MIN_CORRELATION)
         if stats is not None:
             q = 0
@@ -227,7 +236,7 @@ def _pair_statistics_numpy(v: np.ndarray) -> Stats:
     return np.full(a.size, m, dtype=np.int64), same.astype(np.int64), r, keep
 
 
-def _pair_tests(splits: Splits | list[tuple[int, int]], stats: Stats, model: CellModel,
+def _pair_tests(splits: Splits | list[tuple[int, int]], stats: Stats | None, model: CellModel,
                 chosen: Candidates | None = None) -> _Tests:
     """Identity and correlation tests of every pair of shards of every split.
 
@@ -239,43 +248,57 @@ def _pair_tests(splits: Splits | list[tuple[int, int]], stats: Stats, model: Cel
     are only evaluated where it can be (:func:`_candidates_numpy`): identity tests with an equal
     value (else p = 1), and per number of degrees of freedom the largest ``|t|`` (the p-value falls
     with ``|t|``). Ties go to the first test in split order, identity tests before correlation
-    tests. ``chosen``: the candidates where already computed with the statistics.
+    tests. ``chosen``: the :data:`Candidates` where already computed with the statistics (then
+    ``stats`` is not read).
     """
-    m, same, r, keep = stats
     if chosen is None:
-        chosen = _compiled("candidates", m, same, r, keep)
-    hit, q_corr, df_top, t_top, n_kept = _candidates_numpy(m, same, r, keep) if chosen is None else chosen
-    count = int(m.size + n_kept)
-    if not hit.size and not q_corr.size:  # no equal value, no correlation defined: every p is 1
-        kind, q = 0, 0
-        p = 1.0
-    else:
+        assert stats is not None
+        chosen = _candidates(stats)
+    ints, floats, hits, kept, pairs, same0, m0 = chosen
+    count = pairs + kept
+    c = ints.shape[1]
+    kind, u = 0, -1  # the smallest test: its kind and column (-1: pair 0, every p being 1)
+    p = 1.0
+    if c:
+        q = ints[0].tolist()
         group = _groups(tuple(splits))  # each pair's split
-        candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
-        if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
-            p_same = special.bdtrc(same[hit] - 1, m[hit], min(max(model.s2, 0.0), 1.0))
-            candidates += zip(p_same.tolist(), group[hit].tolist(), [0] * hit.size, hit.tolist())
-        if q_corr.size:
-            p_corr = 2.0 * special.stdtr(df_top, -t_top)
-            candidates += zip(p_corr.tolist(), group[q_corr].tolist(), [1] * q_corr.size, q_corr.tolist())
-        p, _, kind, q = min(candidates)
+        ps: list[float] = []
+        if hits:  # P(Binomial(m', s2) ≥ same), as _binom_sf
+            ps += special.bdtrc(ints[3, :hits], ints[2, :hits], min(max(model.s2, 0.0), 1.0)).tolist()
+        if c > hits:  # two-sided Student t
+            ps += [2.0 * v for v in special.stdtr(ints[3, hits:], floats[0, hits:]).tolist()]
+        # (p, split, kind, pair, column): ties go to the first split, identity tests first
+        p, _, kind, _q, u = min((ps[w], group[q[w]], int(w >= hits), q[w], w) for w in range(c))
 
     def describe() -> str:
+        q, same, m = (0, same0, m0) if u < 0 else (int(ints[0, u]), int(ints[1, u]), int(ints[2, u]))
         _g, axis, k, i, j = _pair_of(splits, q)
         name = f"axis {axis}, {k}-way split, shards {i} and {j}"
         if kind == 0:
-            return f"{name}: {same[q]:,} of {m[q]:,} aligned values equal"
-        return f"{name}: correlation {r[q]:+.3f} over {m[q]:,} aligned values"
+            return f"{name}: {same:,} of {m:,} aligned values equal"
+        return f"{name}: correlation {floats[1, u]:+.3f} over {m:,} aligned values"
 
     return _Tests(count, p, describe)
 
 
+def _candidates(stats: Stats) -> Candidates:
+    """The :data:`Candidates` of the pairs' statistics (compiled
+    :func:`verifier.stats.blocks_kernels.candidates` where numba is usable, else
+    :func:`_candidates_numpy`), packed as :func:`verifier.stats.blocks_kernels.pack_candidates` packs
+    them."""
+    m, same, r, keep = stats
+    found = _compiled("candidates", m, same, r, keep)
+    hit, top, df, t, kept = _candidates_numpy(m, same, r, keep) if found is None else found
+    q = np.concatenate((hit, top))
+    ints = np.stack((q, same[q], m[q], np.concatenate((same[hit] - 1, df))))
+    floats = np.stack((np.concatenate((np.zeros(hit.size), -t)), r[q]))
+    return ints, floats, int(hit.size), int(kept), int(m.size), int(same[0]), int(m[0])
+
+
 @lru_cache(maxsize=256)
-def _groups(splits: Splits) -> np.ndarray:
+def _groups(splits: Splits) -> tuple[int, ...]:
     """Each pair's split: ``g`` repeated ``k(k−1)/2`` times for the ``g``-th split (cached)."""
-    group = np.repeat(np.arange(len(splits)), [k * (k - 1) // 2 for _axis, k in splits])
-    group.setflags(write=False)
-    return group
+    return tuple(g for g, (_axis, k) in enumerate(splits) for _ in range(k * (k - 1) // 2))
 
 
 def _candidates_numpy(m: np.ndarray, same: np.ndarray, r: np.ndarray, keep: np.ndarray,
@@ -389,16 +412,15 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
     skipped = ""
     splits: Splits = ()
     parts: list[Stats] = []
-    chosen: Candidates | None = None  # the candidates of the only part, where computed with it
+    chosen: Candidates | None = None  # the only chunk's candidates, where computed with its statistics
+    alone = len(sample.chunks) == 1
     for chunk in sample.chunks:
         shape = tuple(map(int, chunk.shape))
         n = math.prod(shape)
         if n == 0:
             continue
         host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.is_cpu else None
-        names, stats, picked = _chunk_statistics(chunk, shape, host, sample.dtype, rng)
-        if stats:
-            chosen = picked if not parts else None
+        names, stats, chosen = _chunk_statistics(chunk, shape, host, sample.dtype, rng, alone)
         splits += names
         parts += stats
         if len(shape) >= 2 and n <= SLICES_CAP:
@@ -406,7 +428,8 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
         elif len(shape) >= 2:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if splits:
-        joined = parts[0] if len(parts) == 1 else tuple(np.concatenate(c) for c in zip(*parts))
+        joined = None if chosen is not None else parts[0] if len(parts) == 1 else \
+            tuple(np.concatenate(c) for c in zip(*parts))
         tests.insert(0, _pair_tests(splits, joined, model, chosen))  # type: ignore[arg-type]
     count = sum(t.count for t in tests)
     if not count:

@@ -10,7 +10,8 @@
     The pairs whose p-values can be the smallest, as
     :func:`verifier.stats.blocks._candidates_numpy` finds them.
 :func:`split_candidates`
-    Both, in one call (most tensors are one chunk compared whole: one dispatch instead of two).
+    Both, packed in two arrays (:func:`pack_candidates`), in one call (most tensors are one chunk
+    compared whole: one dispatch instead of two).
 :func:`slice_hashes`
     The hashes of the slices along one axis, and whether two are equal
     (:func:`shared_slice_hashes`: only whether, for the rows and the columns of a matrix at once).
@@ -305,11 +306,37 @@ def candidates(m, same, r, keep):
     return hit, kept[top], df[top], t[top], n_kept
 
 
+@njit(nogil=True, boundscheck=False)
+def pack_candidates(m, same, r, hit, top, t):
+    """The candidates as :data:`verifier.stats.blocks.Candidates` packs them: per candidate (the
+    ``hit`` pairs, then the ``top`` pairs) its pair, equal count, ``m'`` and the integer argument of
+    its p-value (``same − 1`` for a hit, ``df = m' − 2`` for a top pair) (int64 ``(4, c)``), and the
+    other argument (0 for a hit, ``−t`` for a top pair) and ``r`` (float64 ``(2, c)``)."""
+    c = hit.size + top.size
+    ints = np.empty((4, c), np.int64)
+    floats = np.zeros((2, c), np.float64)
+    for u in range(c):
+        if u < hit.size:
+            q = hit[u]
+            ints[3, u] = same[q] - 1
+        else:
+            q = top[u - hit.size]
+            ints[3, u] = m[q] - 2
+            floats[0, u] = -t[u - hit.size]
+        ints[0, u] = q
+        ints[1, u] = same[q]
+        ints[2, u] = m[q]
+        floats[1, u] = r[q]
+    return ints, floats
+
+
 @njit(nogil=True, boundscheck=False, error_model="numpy")
 def split_candidates(flat, splits, min_correlation):
-    """:func:`split_statistics` and their :func:`candidates` in one call: ``(m', equal count, r,
-    keep)`` then ``(pairs with an equal value, top pairs, their df, their t, kept pairs)``. Each is
-    computed by its own function (each with its own fastmath flags), as if called apart."""
+    """:func:`split_statistics`, their :func:`candidates`, packed (:func:`pack_candidates`), in one
+    call: ``(ints, floats, hits, kept pairs, pairs, pair 0's equal count, pair 0's m')``. Each step is
+    computed by its own function (each with its own fastmath flags), as if called apart; two arrays
+    come back instead of nine (each costs a boxing)."""
     count, same, r, keep = split_statistics(flat, splits, min_correlation)
     hit, top, df, t, n_kept = candidates(count, same, r, keep)
-    return count, same, r, keep, hit, top, df, t, n_kept
+    ints, floats = pack_candidates(count, same, r, hit, top, t)
+    return ints, floats, hit.size, n_kept, count.size, same[0], count[0]
