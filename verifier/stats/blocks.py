@@ -13,7 +13,10 @@ Cost
     choice of the candidate smallest p-values and the slice hashes are compiled loops
     (:mod:`verifier.stats.blocks_kernels`); numpy computes the same otherwise (the same counts, flags
     and positions; ``r`` and ``t`` to float64 rounding). The seeded generator of the subsampled
-    splits is created at the first one (most small tensors have none).
+    splits is created at the first one (most small tensors have none). Inside a check pipeline each
+    compiled call (~4 µs) and each array it returns (~0.4 µs) costs about four times its isolated
+    cost: a tensor compared whole makes one call for its pair tests, returning two arrays
+    (:data:`Candidates`), and a matrix one more for its rows and columns.
 """
 
 from __future__ import annotations
