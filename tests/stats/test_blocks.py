@@ -264,3 +264,66 @@ def test_a_kernel_that_cannot_be_written_falls_back_to_numpy(monkeypatch: pytest
     monkeypatch.setattr(blocks, "_kernels", lambda: None if fused._DISABLED else Full())
     assert check_blocks(sample, model) == want
     assert fused._DISABLED
+
+
+@pytest.mark.parametrize("shape", [(32,), (1000,), (64, 64), (6, 8, 4), (40, 2), (2, 3 * BLOCK_CAP)])
+@pytest.mark.parametrize("chunks", [1, 2])
+def test_candidates_computed_with_the_statistics_give_the_same_result(shape: tuple[int, ...], chunks: int,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sample's only chunk whose every split is compared whole gets its statistics' candidates from
+    one compiled call (:func:`verifier.stats.blocks_kernels.split_candidates`); the check is the one
+    the two calls give, bit for bit, with a repeated shard and with non-finite values (several chunks:
+    their statistics concatenated, then the candidates)."""
+    if blocks._kernels() is None:
+        pytest.skip("numba kernels unavailable")
+    rng = np.random.default_rng(8)
+    values = [rng.standard_normal(shape).astype(np.float32) for _ in range(chunks)]
+    values[0][..., : shape[-1] // 2] = values[0][..., shape[-1] // 2:]
+    values[-1].reshape(-1)[::29] = np.nan
+    sample, model = SimpleNamespace(chunks=tuple(values), dtype="float32"), SimpleNamespace(s2=1e-6)
+    calls: list[str] = []
+    real = blocks._compiled
+
+    def spy(name: str, *args):  # noqa: ANN002, ANN202
+        calls.append(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(blocks, "_compiled", spy)
+    got = check_blocks(sample, model)
+    fused_calls = calls.count("split_candidates")
+    monkeypatch.setattr(blocks, "_compiled", lambda name, *args: None if name == "split_candidates"
+                        else real(name, *args))
+    want = check_blocks(sample, model)
+    assert got is not None and got == want
+    assert fused_calls == (1 if chunks == 1 and shape != (2, 3 * BLOCK_CAP) else 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=hs.integers(0, 2**32 - 1), shape=hs.sampled_from([(1, 5), (5, 1), (2, 2), (5, 4), (12, 3), (64, 64)]),
+       dtype=hs.sampled_from([np.float16, np.float32, np.float64]), kind=hs.sampled_from(["few", "distinct", "wrap"]))
+def test_shared_slice_hashes_are_each_axis_flag(seed: int, shape: tuple[int, ...], dtype: type, kind: str) -> None:
+    """Rows and columns of a matrix in one compiled pass: each flag is :func:`slice_hashes`' for that
+    axis (repeated rows or columns, distinct values, and sums that wrap modulo 2⁶⁴); the check is
+    the one computed axis by axis."""
+    kernels = blocks._kernels()
+    if kernels is None:
+        pytest.skip("numba kernels unavailable")
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-1, 2, shape).astype(dtype) if kind == "few" else rng.standard_normal(shape).astype(dtype)
+    bits = np.ascontiguousarray(a).view({2: np.uint16, 4: np.uint32, 8: np.uint64}[a.itemsize])
+    if kind == "wrap":
+        bits = rng.integers(0, np.iinfo(bits.dtype).max, shape, dtype=bits.dtype, endpoint=True)
+        a = bits.view(dtype)
+    mask = blocks._unsigned_mask(bits)
+    rows, cols = shape
+    want = (kernels.slice_hashes(bits.reshape(1, rows, cols), mask)[1],
+            kernels.slice_hashes(bits.reshape(rows, cols, 1), mask)[1])
+    assert kernels.shared_slice_hashes(bits, mask) == want
+    model = SimpleNamespace(s2=1e-6)
+    got = blocks._slice_tests(a, model)
+    real = blocks._compiled
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks, "_compiled", lambda name, *args: None if name == "shared_slice_hashes"
+                      else real(name, *args))
+        alone = blocks._slice_tests(a, model)
+    assert [(t.count, t.pvalue, t.describe()) for t in got] == [(t.count, t.pvalue, t.describe()) for t in alone]

@@ -151,3 +151,32 @@ def test_kernels_import_nothing_compiled_from_the_project() -> None:
     assert [(node.module, [a.name for a in node.names]) for node in project] == [("fused_kernels", ["njit"])]
     assert all(not alias.name.startswith("verifier") for node in imports if isinstance(node, ast.Import)
                for alias in node.names)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=hs.sampled_from([(1000,), (8,), (32,), (64, 64), (6, 8, 4), (2, 4, 2, 8), (40, 2)]),
+       seed=hs.integers(0, 2**32 - 1), dtype=hs.sampled_from([np.float32, np.float64]),
+       holes=hs.sampled_from([0.0, 0.01]), copy=hs.booleans())
+def test_split_candidates_are_the_two_calls(shape: tuple[int, ...], seed: int, dtype: type, holes: float,
+                                            copy: bool) -> None:
+    """The fused call returns what :func:`split_statistics` then :func:`candidates` give, packed as
+    :func:`verifier.stats.blocks._candidates` packs them (compiled or numpy candidates), bit for bit
+    (each part compiled with its own fastmath flags)."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape).astype(dtype)
+    if copy:
+        a[..., : shape[-1] // 2] = a[..., shape[-1] // 2:]
+    a.reshape(-1)[rng.random(a.size) < holes] = np.nan
+    _splits, _whole, spec = blocks._split_plan(shape)
+    kernels = blocks._kernels()
+    got = kernels.split_candidates(a.reshape(-1), spec, MIN_CORRELATION)
+    stats = kernels.split_statistics(a.reshape(-1), spec, MIN_CORRELATION)
+    want = blocks._candidates(stats)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks, "_kernels", lambda: None)
+        numpy = blocks._candidates(stats)
+    for w in (want, numpy):
+        assert len(got) == len(w) == 7 and got[2:] == w[2:]
+        for g, x in zip(got[:2], w[:2]):
+            assert g.dtype == x.dtype and g.shape == x.shape
+            assert g.tobytes() == x.tobytes()

@@ -81,3 +81,26 @@ def test_grids_holding_is_each_grid_checked_alone(kind: str, n: int, seed: int) 
         x[rng.integers(n)] = np.float32(1.0 + 2.0**-20)
     for values in (x, x.astype(np.float64)):
         assert grids_holding(values) == tuple(g for g in ("bfloat16", "float16") if grid_bits(values, g) is not None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=0, max_size=70), st.sampled_from(["bfloat16", "float16"]),
+       st.integers(0, 2**32 - 1))
+def test_quick_reject_is_the_fraction_bit_test_and_sound(patterns: list[int], dtype: str, seed: int) -> None:
+    """The quick reject (its first value alone, then all of them) is exactly "a finite value has a
+    fraction bit set that no ``dtype`` value has", and never rejects values the full test accepts:
+    random float64 bit patterns (NaN, ±inf, subnormals included), half of them cut to ``dtype``'s
+    precision (fraction bits cleared, grid values among them)."""
+    from verifier.stats.grid import _LOW_BITS, _surely_off, grid_bits
+
+    rng = np.random.default_rng(seed)
+    bits = np.array(patterns, dtype=np.uint64)
+    cut = rng.random(bits.size) < 0.5
+    bits[cut] &= ~np.uint64(_LOW_BITS[dtype])
+    h = bits.view(np.float64)
+    with np.errstate(invalid="ignore"):
+        want = bool(np.any(np.isfinite(h) & ((bits & np.uint64(_LOW_BITS[dtype])) != 0)))
+    assert _surely_off(h, dtype) == want
+    if want:
+        with np.errstate(all="ignore"):
+            assert grid_bits(h, dtype) is None

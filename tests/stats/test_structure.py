@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from scipy import stats as st
 
 import verifier
@@ -246,3 +248,62 @@ def test_correlated_shards_fail() -> None:
         w[64 * j:64 * (j + 1)] *= 1.0 + 0.01 * j
     v = verifier.check(w, "he_normal")
     assert not v.passed and "correlation +1.000" in v.check("blocks").detail
+
+
+# ---- the values read: sorted with repeats (no counts) equal distinct values with counts -------
+
+
+def _dense(x: np.ndarray):  # noqa: ANN202
+    """The values read as distinct values with their counts (the representation of a 16-bit
+    histogram, and of every sample before the counts were dropped), from sorted finite ``x``."""
+    from verifier.stats.structure import _tied_pairs, _Values
+
+    same = x[1:] == x[:-1]
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+    counts = np.diff(np.append(starts, x.size)).astype(np.int64)
+    return _Values(x[starts], counts, _tied_pairs(counts), int(x.size), f"all {x.size:,} values")
+
+
+@settings(max_examples=150, deadline=None)
+@given(hs.integers(2, 3000), hs.integers(0, 2**32 - 1),
+       hs.sampled_from(["continuous", "few ties", "runs", "integers", "constant", "zeros"]))
+def test_sorted_values_give_the_checks_of_the_counts(n: int, seed: int, kind: str) -> None:
+    """The ties and bound-atom checks of the sorted values with repeats (tied pairs from the runs of
+    equal values, counts by binary search) are those of the distinct values with their counts, bit
+    for bit: continuous float32 data (no tie), a few ties, long runs (more than 64 tied positions),
+    integers, a constant, and ±0 mixed with support bounds; and so are the distinct values with
+    counts that samples too large for an exact float64 sum of their tied pairs keep."""
+    from verifier.stats import structure
+    from verifier.stats.structure import _distinct, _run_pairs, check_bound_atoms, check_ties
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(np.float32).astype(np.float64)
+    if kind == "few ties":
+        x[rng.integers(n, size=3)] = x[rng.integers(n, size=3)]
+    elif kind == "runs":
+        x = np.round(x * rng.choice([2.0, 30.0, 1000.0])) / 64.0
+    elif kind == "integers":
+        x = rng.integers(-3, 4, n).astype(np.float64)
+    elif kind == "constant":
+        x[:] = 0.25
+    elif kind == "zeros":
+        x = np.clip(x, -1.0, 1.0)
+        x[rng.random(n) < 0.2] = 0.0
+        x[rng.random(n) < 0.2] = -0.0
+    x = np.sort(x)
+    dist = TruncatedNormal(0.0, 1.0, -1.0, 1.0) if kind == "zeros" else Normal(0.0, 1.0)
+    got = _distinct(from_values(x), summarize(from_values(x), dist))
+    assert got.counts is None and got.m == n
+    want = _dense(x)
+    assert got.ties == want.ties == _run_pairs(x[1:] == x[:-1])
+    for v in (0.0, -0.0, 1.0, -1.0, 0.25, float(x[0]), float(x[-1]), float(x[n // 2]), 7.5):
+        assert got.count(v) == want.count(v) == int(np.count_nonzero(x == v))
+    model = cell_model(dist, ("float64",))
+    assert check_ties(got, model) == check_ties(want, model)
+    assert check_bound_atoms(got, model, "float64") == check_bound_atoms(want, model, "float64")
+    with pytest.MonkeyPatch.context() as patch:  # above EXACT_PAIRS values: the counts, summed in their order
+        patch.setattr(structure, "EXACT_PAIRS", 1)
+        dense = _distinct(from_values(x), summarize(from_values(x), dist))
+    assert (dense.counts is None) == (want.ties == 0.0)
+    assert check_ties(dense, model) == check_ties(want, model)
+    assert check_bound_atoms(dense, model, "float64") == check_bound_atoms(want, model, "float64")

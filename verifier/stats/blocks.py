@@ -13,7 +13,10 @@ Cost
     choice of the candidate smallest p-values and the slice hashes are compiled loops
     (:mod:`verifier.stats.blocks_kernels`); numpy computes the same otherwise (the same counts, flags
     and positions; ``r`` and ``t`` to float64 rounding). The seeded generator of the subsampled
-    splits is created at the first one (most small tensors have none).
+    splits is created at the first one (most small tensors have none). Inside a check pipeline each
+    compiled call (~4 µs) and each array it returns (~0.4 µs) costs about four times its isolated
+    cost: a tensor compared whole makes one call for its pair tests, returning two arrays
+    (:data:`Candidates`), and a matrix one more for its rows and columns.
 """
 
 from __future__ import annotations
@@ -37,6 +40,19 @@ if TYPE_CHECKING:
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """Per pair of shards: ``(m', equal count, r, r defined)`` (see :func:`_pair_statistics`)."""
+
+Candidates = tuple[np.ndarray, np.ndarray, int, int, int, int, int]
+"""The tests of :func:`_pair_tests` whose p-value can be the smallest, ``(ints, floats, hits, kept,
+pairs, same0, m0)``: per candidate (a column) its pair, equal count, ``m'`` and its p-value's integer
+argument (``ints``, int64 ``(4, c)``), its p-value's other argument and ``r`` (``floats``, float64
+``(2, c)``). The first ``hits`` are the identity tests with an equal value (in pair order; arguments
+``same − 1`` and 0), the others per df ascending the first kept pair with the largest ``t``
+(:func:`_candidates_numpy`; arguments ``df = m' − 2`` and ``−t``); ``kept``: the correlation tests
+defined; ``pairs``: every pair; ``same0``, ``m0``: pair 0's equal count and ``m'`` (described when
+every p is 1). Two arrays: each array a compiled call returns costs a boxing."""
+
+Splits = tuple[tuple[int, int], ...]
+"""Splits ``(axis, k)`` in the order their pairs' statistics are concatenated."""
 
 BLOCK_CAP = 1 << 14
 """Aligned positions compared per pair of shards (identical shards: all of them equal, p ≈ s_2^m;
@@ -122,26 +138,31 @@ def _pair_statistics(v: np.ndarray) -> Stats:
     return _pair_statistics_numpy(v) if stats is None else stats
 
 
-def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Generator],
-                      ) -> tuple[list[tuple[int, int]], list[Stats]]:
+def _chunk_statistics(chunk: Any, shape: tuple[int, ...], host: np.ndarray | None, dtype: str,
+                      rng: Callable[[], np.random.Generator], alone: bool = False,
+                      ) -> tuple[Splits, list[Stats], Candidates | None]:
     """The splits ``(axis, k)`` of one chunk (axis by axis, ``k`` ascending) and their pairs'
-    statistics (the parts, concatenated, are in split order).
+    statistics (the parts, concatenated, are in split order); or, for the sample's only chunk
+    (``alone``) where computed in the same compiled call, no statistics but their
+    :data:`Candidates`. ``shape``: the chunk's; ``host``: the chunk read by :func:`_host` where it
+    lies on the host, else None.
 
     On the host with numba, the splits whose every position is compared (``size/k ≤ BLOCK_CAP``)
     are computed by one compiled call on the chunk's values
-    (:func:`verifier.stats.blocks_kernels.split_statistics`); the others from their
-    :func:`_shard_values`.
+    (:func:`verifier.stats.blocks_kernels.split_statistics`; where they are all the splits of the
+    only chunk, with their candidates: :func:`verifier.stats.blocks_kernels.split_candidates`); the
+    others from their :func:`_shard_values`.
     """
-    shape = tuple(int(d) for d in chunk.shape)
     splits, whole, spec = _split_plan(shape)
-    host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.device.type == "cpu" else None
     done: dict[tuple[int, int], Stats] = {}
     if whole and host is not None and _kernels() is not None:
-        native = host.dtype in (np.float32, np.float64)  # float32/float64 in this machine's byte order
-        flat = np.ascontiguousarray(host) if native else _decode(host, dtype)
-        stats = _compiled("split_statistics", flat.reshape(-1), spec, MIN_CORRELATION)
-        if stats is not None and len(whole) == len(splits):
-            return splits, [stats]
+        native = host.dtype in _NATIVE  # float32/float64 in this machine's byte order
+        flat = (np.ascontiguousarray(host) if native else _decode(host, dtype)).reshape(-1)
+        if alone and len(whole) == len(splits):
+            chosen = _compiled("split_candidates", flat, spec, MIN_CORRELATION)
+            if chosen is not None:
+                return splits, [], chosen
+        stats = _compiled("split_statistics", flat, spec, MIN_CORRELATION)
         if stats is not None:
             q = 0
             for axis, k in whole:
@@ -150,17 +171,20 @@ def _chunk_statistics(chunk: Any, dtype: str, rng: Callable[[], np.random.Genera
                 q += pairs
     parts = [done[split] if split in done else _pair_statistics(_shard_values(chunk, host, dtype, *split, rng))
              for split in splits]
-    return splits, parts
+    return splits, parts, None
+
+
+_NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @lru_cache(maxsize=256)
-def _split_plan(shape: tuple[int, ...]) -> tuple[list[tuple[int, int]], list[tuple[int, int]], np.ndarray]:
+def _split_plan(shape: tuple[int, ...]) -> tuple[Splits, Splits, np.ndarray]:
     """For a chunk of this shape: its splits ``(axis, k)`` (axis by axis, ``k`` ascending), those
     compared whole (``size/k ≤ BLOCK_CAP``), and their ``(before, k, size, after)`` rows for
     :func:`verifier.stats.blocks_kernels.split_statistics` (cached: callers do not change them)."""
     n = math.prod(shape)
-    splits = [(axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k]
-    whole = [(axis, k) for axis, k in splits if n // k <= BLOCK_CAP]
+    splits = tuple((axis, k) for axis, size in enumerate(shape) for k in SPLITS if size % k == 0 and size >= k)
+    whole = tuple((axis, k) for axis, k in splits if n // k <= BLOCK_CAP)
     spec = np.array([(math.prod(shape[:axis]), k, shape[axis] // k, math.prod(shape[axis + 1:]))
                      for axis, k in whole], dtype=np.int64).reshape(-1, 4)
     return splits, whole, spec
@@ -215,7 +239,8 @@ def _pair_statistics_numpy(v: np.ndarray) -> Stats:
     return np.full(a.size, m, dtype=np.int64), same.astype(np.int64), r, keep
 
 
-def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -> _Tests:
+def _pair_tests(splits: Splits | list[tuple[int, int]], stats: Stats | None, model: CellModel,
+                chosen: Candidates | None = None) -> _Tests:
     """Identity and correlation tests of every pair of shards of every split.
 
     ``splits``: ``(axis, k)`` per split; ``stats``: their pairs' :func:`_pair_statistics`,
@@ -226,34 +251,57 @@ def _pair_tests(splits: list[tuple[int, int]], stats: Stats, model: CellModel) -
     are only evaluated where it can be (:func:`_candidates_numpy`): identity tests with an equal
     value (else p = 1), and per number of degrees of freedom the largest ``|t|`` (the p-value falls
     with ``|t|``). Ties go to the first test in split order, identity tests before correlation
-    tests.
+    tests. ``chosen``: the :data:`Candidates` where already computed with the statistics (then
+    ``stats`` is not read).
     """
-    m, same, r, keep = stats
-    chosen = _compiled("candidates", m, same, r, keep)
-    hit, q_corr, df_top, t_top, n_kept = _candidates_numpy(m, same, r, keep) if chosen is None else chosen
-    group = np.repeat(np.arange(len(splits)), [k * (k - 1) // 2 for _axis, k in splits])  # each pair's split
-    candidates: list[tuple[float, int, int, int]] = []  # (p, split, kind, pair)
-    if hit.size:  # P(Binomial(m', s2) ≥ same), as _binom_sf
-        p_same = special.bdtrc(same[hit] - 1, m[hit], min(max(model.s2, 0.0), 1.0))
-        candidates += zip(p_same.tolist(), group[hit].tolist(), [0] * hit.size, hit.tolist())
-    if q_corr.size:
-        p_corr = 2.0 * special.stdtr(df_top, -t_top)
-        candidates += zip(p_corr.tolist(), group[q_corr].tolist(), [1] * q_corr.size, q_corr.tolist())
-    count = int(m.size + n_kept)
-    if not candidates:
-        _g, axis, k, i, j = _pair_of(splits, 0)
-        return _Tests(count, 1.0, lambda: f"axis {axis}, {k}-way split, shards {i} and "
-                                          f"{j}: {same[0]:,} of {m[0]:,} aligned values equal")
-    p, _, kind, q = min(candidates)
-    _g, axis, k, i, j = _pair_of(splits, q)
+    if chosen is None:
+        assert stats is not None
+        chosen = _candidates(stats)
+    ints, floats, hits, kept, pairs, same0, m0 = chosen
+    count = pairs + kept
+    c = ints.shape[1]
+    kind, u = 0, -1  # the smallest test: its kind and column (-1: pair 0, every p being 1)
+    p = 1.0
+    if c:
+        q = ints[0].tolist()
+        group = _groups(tuple(splits))  # each pair's split
+        ps: list[float] = []
+        if hits:  # P(Binomial(m', s2) ≥ same), as _binom_sf
+            ps += special.bdtrc(ints[3, :hits], ints[2, :hits], min(max(model.s2, 0.0), 1.0)).tolist()
+        if c > hits:  # two-sided Student t
+            ps += [2.0 * v for v in special.stdtr(ints[3, hits:], floats[0, hits:]).tolist()]
+        # (p, split, kind, pair, column): ties go to the first split, identity tests first
+        p, _, kind, _q, u = min((ps[w], group[q[w]], int(w >= hits), q[w], w) for w in range(c))
 
     def describe() -> str:
+        q, same, m = (0, same0, m0) if u < 0 else (int(ints[0, u]), int(ints[1, u]), int(ints[2, u]))
+        _g, axis, k, i, j = _pair_of(splits, q)
         name = f"axis {axis}, {k}-way split, shards {i} and {j}"
         if kind == 0:
-            return f"{name}: {same[q]:,} of {m[q]:,} aligned values equal"
-        return f"{name}: correlation {r[q]:+.3f} over {m[q]:,} aligned values"
+            return f"{name}: {same:,} of {m:,} aligned values equal"
+        return f"{name}: correlation {floats[1, u]:+.3f} over {m:,} aligned values"
 
     return _Tests(count, p, describe)
+
+
+def _candidates(stats: Stats) -> Candidates:
+    """The :data:`Candidates` of the pairs' statistics (compiled
+    :func:`verifier.stats.blocks_kernels.candidates` where numba is usable, else
+    :func:`_candidates_numpy`), packed as :func:`verifier.stats.blocks_kernels.pack_candidates` packs
+    them."""
+    m, same, r, keep = stats
+    found = _compiled("candidates", m, same, r, keep)
+    hit, top, df, t, kept = _candidates_numpy(m, same, r, keep) if found is None else found
+    q = np.concatenate((hit, top))
+    ints = np.stack((q, same[q], m[q], np.concatenate((same[hit] - 1, df))))
+    floats = np.stack((np.concatenate((np.zeros(hit.size), -t)), r[q]))
+    return ints, floats, int(hit.size), int(kept), int(m.size), int(same[0]), int(m[0])
+
+
+@lru_cache(maxsize=256)
+def _groups(splits: Splits) -> tuple[int, ...]:
+    """Each pair's split: ``g`` repeated ``k(k−1)/2`` times for the ``g``-th split (cached)."""
+    return tuple(g for g, (_axis, k) in enumerate(splits) for _ in range(k * (k - 1) // 2))
 
 
 def _candidates_numpy(m: np.ndarray, same: np.ndarray, r: np.ndarray, keep: np.ndarray,
@@ -283,7 +331,7 @@ def _first_largest(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     return order[np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))]
 
 
-def _pair_of(splits: list[tuple[int, int]], q: int) -> tuple[int, int, int, int, int]:
+def _pair_of(splits: Splits | list[tuple[int, int]], q: int) -> tuple[int, int, int, int, int]:
     """``(split, axis, k, i, j)`` of the ``q``-th pair of :func:`_pair_tests` (splits in order, each
     split's pairs in the order of :func:`_pairs`)."""
     for g, (axis, k) in enumerate(splits):
@@ -293,6 +341,11 @@ def _pair_of(splits: list[tuple[int, int]], q: int) -> tuple[int, int, int, int,
             return g, axis, k, int(a[q]), int(b[q])
         q -= pairs
     raise IndexError(q)
+
+
+def _unsigned_mask(bits: np.ndarray) -> np.integer:
+    """Every bit of ``bits``' unsigned type but the sign bit of the float it holds."""
+    return bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
 
 
 def _repeated_slices(bits: np.ndarray, axis: int) -> int:
@@ -306,7 +359,7 @@ def _repeated_slices(bits: np.ndarray, axis: int) -> int:
     numba is usable, else by numpy.
     """
     rows = bits.shape[axis]
-    mask = bits.dtype.type((1 << (8 * bits.itemsize - 1)) - 1)
+    mask = _unsigned_mask(bits)
     view = bits.reshape(math.prod(bits.shape[:axis]), rows, math.prod(bits.shape[axis + 1:]))
     hashed = _compiled("slice_hashes", view, mask)
     if hashed is not None:
@@ -332,11 +385,14 @@ def _slice_tests(a: np.ndarray, model: CellModel) -> list[_Tests]:
     out: list[_Tests] = []
     names = {0: "rows", 1: "columns"}
     bits = np.ascontiguousarray(a).view(_BITS[a.itemsize])
+    mask = _unsigned_mask(bits)
+    # a matrix: whether any two rows, any two columns share a hash, in one compiled pass (else per axis)
+    shared = _compiled("shared_slice_hashes", bits, mask) if bits.ndim == 2 else None
     for axis, rows in enumerate(a.shape):
         length = a.size // rows if rows else 0
         if rows < 2 or length < 2:
             continue
-        repeats = _repeated_slices(bits, axis)
+        repeats = 0 if shared is not None and not shared[axis] else _repeated_slices(bits, axis)
         what = names.get(axis, f"slices along axis {axis}")
         if repeats:
             bound = rows * (rows - 1) / 2.0 * math.exp(length * math.log(max(model.s2, 1e-300)))
@@ -357,23 +413,27 @@ def check_blocks(sample: Sample, model: CellModel) -> CheckResult | None:
 
     tests: list[_Tests] = []
     skipped = ""
-    splits: list[tuple[int, int]] = []
+    splits: Splits = ()
     parts: list[Stats] = []
+    chosen: Candidates | None = None  # the only chunk's candidates, where computed with its statistics
+    alone = len(sample.chunks) == 1
     for chunk in sample.chunks:
-        shape = tuple(int(d) for d in chunk.shape)
+        shape = tuple(map(int, chunk.shape))
         n = math.prod(shape)
         if n == 0:
             continue
-        names, stats = _chunk_statistics(chunk, sample.dtype, rng)
+        host = _host(chunk) if isinstance(chunk, np.ndarray) or chunk.is_cpu else None
+        names, stats, chosen = _chunk_statistics(chunk, shape, host, sample.dtype, rng, alone)
         splits += names
         parts += stats
         if len(shape) >= 2 and n <= SLICES_CAP:
-            tests += _slice_tests(_host(chunk), model)
+            tests += _slice_tests(_host(chunk) if host is None else host, model)
         elif len(shape) >= 2:
             skipped = f"; rows/columns not compared above {SLICES_CAP:,} values"
     if splits:
-        joined = parts[0] if len(parts) == 1 else tuple(np.concatenate(c) for c in zip(*parts))
-        tests.insert(0, _pair_tests(splits, joined, model))  # type: ignore[arg-type]
+        joined = None if chosen is not None else parts[0] if len(parts) == 1 else \
+            tuple(np.concatenate(c) for c in zip(*parts))
+        tests.insert(0, _pair_tests(splits, joined, model, chosen))  # type: ignore[arg-type]
     count = sum(t.count for t in tests)
     if not count:
         return None

@@ -9,8 +9,12 @@
 :func:`candidates`
     The pairs whose p-values can be the smallest, as
     :func:`verifier.stats.blocks._candidates_numpy` finds them.
+:func:`split_candidates`
+    Both, packed in two arrays (:func:`pack_candidates`), in one call (most tensors are one chunk
+    compared whole: one dispatch instead of two).
 :func:`slice_hashes`
-    The hashes of the slices along one axis, and whether two are equal.
+    The hashes of the slices along one axis, and whether two are equal
+    (:func:`shared_slice_hashes`: only whether, for the rows and the columns of a matrix at once).
 
 Each replaces tens of numpy calls and their temporaries, which cost more than the arithmetic at
 ``n ≤ 10⁵``. Numba's cache keys on this file only, so nothing compiled in comes from another
@@ -215,11 +219,35 @@ def slice_hashes(bits, mask):
                 for a in range(after):
                     s += np.uint64(bits[b, r, a] & mask)
                 h[r] += s
+    return h, _shared(h)
+
+
+@njit(nogil=True, boundscheck=False)
+def _shared(h):
+    """Whether two of the hashes ``h`` are equal (sorted and compared)."""
     ordered = np.sort(h)
     shared = False
-    for r in range(1, rows):
+    for r in range(1, h.size):
         shared |= ordered[r] == ordered[r - 1]
-    return h, shared
+    return shared
+
+
+@njit(nogil=True, boundscheck=False)
+def shared_slice_hashes(bits, mask):
+    """For a 2-D array of unsigned integers: whether two rows, and whether two columns, share the
+    hash :func:`slice_hashes` gives them (``Σ (bits & mask)`` modulo 2⁶⁴: any order of the sum gives
+    it), in one pass; most weight matrices have neither, and then need no hash at all."""
+    rows, cols = bits.shape
+    hr = np.zeros(rows, np.uint64)
+    hc = np.zeros(cols, np.uint64)
+    for r in range(rows):
+        s = np.uint64(0)
+        for c in range(cols):
+            b = np.uint64(bits[r, c] & mask)
+            s += b
+            hc[c] += b
+        hr[r] = s
+    return _shared(hr), _shared(hc)
 
 
 @njit(nogil=True, boundscheck=False, error_model="numpy")
@@ -276,3 +304,39 @@ def candidates(m, same, r, keep):
         below = d
     top = top[:u]
     return hit, kept[top], df[top], t[top], n_kept
+
+
+@njit(nogil=True, boundscheck=False)
+def pack_candidates(m, same, r, hit, top, t):
+    """The candidates as :data:`verifier.stats.blocks.Candidates` packs them: per candidate (the
+    ``hit`` pairs, then the ``top`` pairs) its pair, equal count, ``m'`` and the integer argument of
+    its p-value (``same − 1`` for a hit, ``df = m' − 2`` for a top pair) (int64 ``(4, c)``), and the
+    other argument (0 for a hit, ``−t`` for a top pair) and ``r`` (float64 ``(2, c)``)."""
+    c = hit.size + top.size
+    ints = np.empty((4, c), np.int64)
+    floats = np.zeros((2, c), np.float64)
+    for u in range(c):
+        if u < hit.size:
+            q = hit[u]
+            ints[3, u] = same[q] - 1
+        else:
+            q = top[u - hit.size]
+            ints[3, u] = m[q] - 2
+            floats[0, u] = -t[u - hit.size]
+        ints[0, u] = q
+        ints[1, u] = same[q]
+        ints[2, u] = m[q]
+        floats[1, u] = r[q]
+    return ints, floats
+
+
+@njit(nogil=True, boundscheck=False, error_model="numpy")
+def split_candidates(flat, splits, min_correlation):
+    """:func:`split_statistics`, their :func:`candidates`, packed (:func:`pack_candidates`), in one
+    call: ``(ints, floats, hits, kept pairs, pairs, pair 0's equal count, pair 0's m')``. Each step is
+    computed by its own function (each with its own fastmath flags), as if called apart; two arrays
+    come back instead of nine (each costs a boxing)."""
+    count, same, r, keep = split_statistics(flat, splits, min_correlation)
+    hit, top, df, t, n_kept = candidates(count, same, r, keep)
+    ints, floats = pack_candidates(count, same, r, hit, top, t)
+    return ints, floats, hit.size, n_kept, count.size, same[0], count[0]

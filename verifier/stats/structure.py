@@ -72,7 +72,7 @@ import numpy as np
 
 from .blocks import BLOCK_CAP, SLICES_CAP, check_blocks
 from .checks import CheckResult
-from .grid import grid_values
+from .grid import grid_values, grids_holding
 from .reading import _binom_sf, _decode, _host, _subsample
 
 if TYPE_CHECKING:
@@ -175,8 +175,6 @@ def detect_grid(values: np.ndarray, dtype: str, grids16: tuple[str, ...] | None 
     values stored as float32, float32 values stored as float64; :func:`verifier.stats.grid.grid_bits`).
     ``grids16``: the 16-bit grids holding every value where already known
     (:attr:`~verifier.stats.summary.Summary.value_grids` of an exact summary of these values)."""
-    from .grid import grids_holding
-
     grids = [dtype]
     if dtype not in ("float32", "float64") or values.size == 0:
         return tuple(grids)
@@ -194,12 +192,60 @@ def detect_grid(values: np.ndarray, dtype: str, grids16: tuple[str, ...] | None 
 
 @dataclass(frozen=True)
 class _Values:
-    """What the ties and bound-atom checks read: distinct values with counts, and ``m``."""
+    """What the ties and bound-atom checks read: the finite values read, sorted, with their tied
+    pairs ``Σ_v c_v(c_v−1)/2`` and their number ``m``."""
 
-    values: np.ndarray  # sorted distinct finite values (−0 and +0 one entry: they compare equal)
-    counts: np.ndarray
+    values: np.ndarray
+    """Sorted finite values: every value read, repeats included, where ``counts`` is None; else the
+    distinct ones (−0 and +0 one entry: they compare equal)."""
+    counts: np.ndarray | None
+    ties: float
     m: int
     note: str  # how they were read
+
+    def count(self, value: float) -> int:
+        """How many of the values read equal ``value`` (``0``: −0 and +0 alike)."""
+        x = self.values
+        i = int(x.searchsorted(value))
+        if i == x.size or x[i] != value:
+            return 0
+        if self.counts is not None:
+            return int(self.counts[i])
+        return int(x.searchsorted(value, side="right")) - i
+
+
+def _tied_pairs(counts: np.ndarray) -> float:
+    """``Σ c(c−1)/2`` over ``counts`` (float64, summed by numpy: exact up to ``2^53``)."""
+    return float(np.sum(counts * (counts - 1) / 2.0))
+
+
+EXACT_PAIRS = 1 << 26
+"""Sorted values up to this many have fewer than ``2^51`` pairs: their tied pairs are counted from
+the runs of equal values alone (:func:`_run_pairs`), exactly as the sum over every count."""
+
+
+def _run_pairs(same: np.ndarray) -> float:
+    """``Σ c(c−1)/2`` over the runs of equal values of a sorted array, from ``same = x[1:] == x[:-1]``
+    (a run of ``c`` equal values is ``c − 1`` consecutive True; counting, along each run, how many
+    equal values precede each tied one gives ``1 + 2 + … + (c − 1)``). Every term and partial sum is
+    an integer below ``2^53`` (``m ≤`` :data:`EXACT_PAIRS`), so the float64 sum is exact and equal to
+    :func:`_tied_pairs` of the counts in any order. A few tied positions (continuous data) are
+    counted on Python integers, more with numpy calls."""
+    tied = np.flatnonzero(same)
+    if tied.size <= 64:
+        total = run = 0
+        last = -2
+        for i in tied.tolist():
+            run = run + 1 if i == last + 1 else 1
+            total += run
+            last = i
+        return float(total)
+    edge = np.empty(tied.size + 1, dtype=bool)  # edge[k]: a run starts at tied[k] (k = size: the end)
+    edge[0] = edge[-1] = True
+    np.not_equal(tied[1:], tied[:-1] + 1, out=edge[1:-1])
+    bounds = np.flatnonzero(edge)
+    r = bounds[1:] - bounds[:-1]  # c − 1 per run
+    return float(np.sum(r * (r + 1) / 2.0))
 
 
 def _distinct(sample: Sample, summary: Summary) -> _Values:
@@ -211,7 +257,7 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
         v = np.where(v == 0.0, 0.0, v)
         u, inv = np.unique(v, return_inverse=True)
         cnt = np.bincount(inv, weights=c).astype(np.int64)
-        return _Values(u, cnt, int(cnt.sum()), f"all {int(cnt.sum()):,} values")
+        return _Values(u, cnt, _tied_pairs(cnt), int(cnt.sum()), f"all {int(cnt.sum()):,} values")
     if summary.mode == "exact":
         assert summary.sorted_values is not None
         x = summary.sorted_values
@@ -224,12 +270,14 @@ def _distinct(sample: Sample, summary: Summary) -> _Values:
         x = _subsample(sample, min(TIES_CAP, sample.n))
         x = np.sort(x[np.isfinite(x)])
         note = f"{x.size:,} of {sample.n:,} values at random positions"
-    same = x[1:] == x[:-1]  # −0 == +0: one entry
-    if not same.any():  # continuous values: all distinct
-        return _Values(x, np.ones(x.size, dtype=np.int64), int(x.size), note)
+    same = x[1:] == x[:-1]  # −0 == +0: one run
+    if not np.count_nonzero(same):  # continuous values: all distinct, no count to keep
+        return _Values(x, None, 0.0, int(x.size), note)
+    if x.size <= EXACT_PAIRS:
+        return _Values(x, None, _run_pairs(same), int(x.size), note)
     starts = np.flatnonzero(np.concatenate(([True], ~same)))
-    counts = np.diff(np.append(starts, x.size))
-    return _Values(x[starts], counts.astype(np.int64), int(x.size), note)
+    counts = np.diff(np.append(starts, x.size)).astype(np.int64)
+    return _Values(x[starts], counts, _tied_pairs(counts), int(x.size), note)
 
 
 # ---- the checks ----------------------------------------------------------------------------
@@ -243,8 +291,7 @@ def _grids_of(vals: _Values, summary: Summary) -> tuple[str, ...]:
 def check_ties(vals: _Values, model: CellModel) -> CheckResult:
     """Tied pairs and exact zeros against their null bounds (see the module docstring)."""
     m = vals.m
-    c = vals.counts
-    ties = float(np.sum(c * (c - 1) / 2.0))
+    ties = vals.ties
     pairs = m * (m - 1) / 2.0
     mean = pairs * model.s2
     var = pairs * model.s2 + m * (m - 1) * (m - 2) * model.s3
@@ -252,8 +299,7 @@ def check_ties(vals: _Values, model: CellModel) -> CheckResult:
         p_ties = 1.0
     else:
         p_ties = min(1.0, mean / ties, var / (var + (ties - mean) ** 2))
-    zero_at = np.searchsorted(vals.values, 0.0)
-    zeros = int(c[zero_at]) if zero_at < vals.values.size and vals.values[zero_at] == 0.0 else 0
+    zeros = vals.count(0.0)
     p0 = model.zero
     p_zero = _binom_sf(zeros, m, p0)
     p = min(1.0, 2.0 * min(p_ties, p_zero))
@@ -287,8 +333,7 @@ def check_bound_atoms(vals: _Values, model: CellModel, dtype: str) -> CheckResul
         return None
     count, prob, where = 0, 0.0, []
     for atom, inside in _bound_cells(model, dtype):
-        i = np.searchsorted(vals.values, atom)
-        k = int(vals.counts[i]) if i < vals.values.size and vals.values[i] == atom else 0
+        k = vals.count(atom)
         count += k
         prob += inside
         where.append(f"{k:,} at {atom:.6g}")
@@ -305,7 +350,8 @@ def structure_checks(sample: Sample, dist: Distribution, summary: Summary) -> tu
     rank first (a collective: every rank runs the same checks in the same order), so the checks
     are the gathered tensor's; a larger one is not checked here (its ``shards`` check remains).
     """
-    if summary.n < 2 or not math.isfinite(dist.std) or dist.std <= 0:
+    std = dist.std
+    if summary.n < 2 or not math.isfinite(std) or std <= 0:
         return ()
     shard = getattr(sample, "shard", None)
     if shard is not None:
