@@ -122,3 +122,21 @@ def test_scalar_special_functions_are_the_ufuncs(a: float, x: float, n: int, c: 
                        ("kv", (0.75, x / 10))):
         ufunc, scalar = float(getattr(special, name)(*args)), getattr(cython_special, name)(*args)
         assert ufunc == scalar or (math.isnan(ufunc) and math.isnan(scalar)), (name, args)
+
+
+def test_check_result_init_takes_every_field_in_order() -> None:
+    """CheckResult's hand-written ``__init__`` (one dict update, not nine frozen setattrs) takes
+    exactly the dataclass fields, in order, with their defaults: a field added without it fails here."""
+    import dataclasses
+    import inspect
+
+    params = list(inspect.signature(checks.CheckResult.__init__).parameters.values())[1:]
+    fields = dataclasses.fields(checks.CheckResult)
+    assert [p.name for p in params] == [f.name for f in fields]
+    assert [p.default for p in params] == [f.default if f.default is not dataclasses.MISSING else inspect.Parameter.empty
+                                           for f in fields]
+    values = ("ks", 0.1, 0.5, "detail", None, True, 1e-3, False, "figures")
+    r = checks.CheckResult(*values)
+    assert dataclasses.astuple(r) == values and r == checks.CheckResult(**dict(zip([f.name for f in fields], values)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.passed = False  # type: ignore[misc]

@@ -66,7 +66,7 @@ class Effect:
         return f"{self.name} {self.estimate:.4g} ({CONFIDENCE:.0%} CI {self.low:.4g}–{self.high:.4g}; expected {self.expected:.4g})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class CheckResult:
     """Result of one check.
 
@@ -83,6 +83,15 @@ class CheckResult:
     bound: float | None = None  # certified error of a streamed statistic
     within_tolerance: bool | None = None  # rejected but effect within the verdict's tolerance
     tolerance_detail: str | None = None  # the figures compared with the tolerance
+
+    def __init__(self, name: str, statistic: float, pvalue: float, detail: str, effect: Effect | None = None,
+                 passed: bool | None = None, bound: float | None = None, within_tolerance: bool | None = None,
+                 tolerance_detail: str | None = None) -> None:
+        """The fields in one update of the instance dict: the generated frozen ``__init__`` sets
+        them one ``object.__setattr__`` at a time (~10 results a verdict)."""
+        self.__dict__.update(name=name, statistic=statistic, pvalue=pvalue, detail=detail, effect=effect,
+                             passed=passed, bound=bound, within_tolerance=within_tolerance,
+                             tolerance_detail=tolerance_detail)
 
     def decided(self, passed: bool) -> CheckResult:
         """This result with its decision (a shallow copy of the fields: ``dataclasses.replace``

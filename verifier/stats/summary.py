@@ -19,13 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import fused
-from .grid import GRID_DTYPES, grid_values
+from .grid import GRID_DTYPES, grid_values, grids_holding
 from .moments import Moments
 
 if TYPE_CHECKING:
@@ -91,14 +90,17 @@ class Summary:
     def n_nonfinite(self) -> int:
         return self.n_nan + self.n_posinf + self.n_neginf
 
-    @cached_property
+    @property
     def value_grids(self) -> tuple[str, ...]:
         """Exact mode: the 16-bit grids holding every (finite, sorted) value
-        (:func:`~verifier.stats.grid.grids_holding`), asked once for the grid re-expression of the
-        summary and the structure checks' cell model; ``()`` in the other modes."""
-        from .grid import grids_holding
-
-        return grids_holding(self.sorted_values) if self.mode == "exact" and self.sorted_values is not None else ()
+        (:func:`~verifier.stats.grid.grids_holding`), asked for the grid re-expression of the
+        summary and the structure checks' cell model and computed once (kept in the instance dict,
+        without ``functools.cached_property``'s lock); ``()`` in the other modes."""
+        grids = self.__dict__.get("_value_grids")
+        if grids is None:
+            grids = grids_holding(self.sorted_values) if self.mode == "exact" and self.sorted_values is not None else ()
+            self.__dict__["_value_grids"] = grids
+        return grids
 
     @property
     def bins(self) -> int:
