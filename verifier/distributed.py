@@ -64,8 +64,16 @@ class ShardInfo:
 
 
 def is_dtensor(obj: Any) -> bool:
-    """Whether ``obj`` is a torch DTensor (without importing torch.distributed)."""
-    return any(c.__name__ == "DTensor" and c.__module__.startswith("torch.distributed") for c in type(obj).__mro__)
+    """Whether ``obj`` is a torch DTensor (without importing torch.distributed; one MRO walk per type)."""
+    cls = type(obj)
+    known = _DTENSOR_TYPES.get(cls)
+    if known is None:
+        known = _DTENSOR_TYPES[cls] = any(c.__name__ == "DTensor" and c.__module__.startswith("torch.distributed")
+                                          for c in cls.__mro__)
+    return known
+
+
+_DTENSOR_TYPES: dict[type, bool] = {}
 
 
 def _group_of(mesh: Any) -> Any:

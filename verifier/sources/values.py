@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from verifier.distributed import from_dtensor, is_dtensor
 from verifier.errors import InputTypeError, SourceError
 from verifier.sources.dtypes import canonical_dtype
 from verifier.sources.sample import Sample
@@ -284,8 +285,6 @@ def from_values(values: Any, *, shape: Any = None, dtype: Any = None) -> Sample:
         )
     device = "cpu"
     if is_torch_tensor(values) and shape is None:
-        from verifier.distributed import from_dtensor, is_dtensor
-
         if is_dtensor(values):  # this rank's shard; summaries are merged across ranks
             return from_dtensor(values, dtype=dtype)
     if is_torch_tensor(values):
