@@ -225,3 +225,19 @@ def test_normal_cdf_is_ndtr_of_the_standardised_values(loc: float, scale: float,
             assert np.array_equal(d.cdf(v), special.ndtr(z), equal_nan=True)
             assert np.array_equal(d.sf(v), special.ndtr(-z), equal_nan=True)
     assert np.array_equal(x, before, equal_nan=True)
+
+
+@given(st.floats(-1e3, 1e3), st.floats(1e-3, 1e3),
+       st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_uniform_cdf_is_the_clipped_ratio(low: float, width: float, values: list[float]) -> None:
+    """``Uniform.cdf`` (divided and clipped in place) is ``clip((x − low)/width, 0, 1)`` bit for bit,
+    signs of zero included, for arrays, 0-d arrays and scalars, and leaves ``x`` as it was."""
+    d = Uniform(low, low + width)
+    x = np.asarray(values)
+    before = x.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for v in (x, x[0], x[0:1].reshape(())):
+            want = np.clip((np.asarray(v, dtype=np.float64) - d.low) / d.width, 0.0, 1.0)
+            got = d.cdf(v)
+            assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
+    assert np.array_equal(x, before, equal_nan=True)

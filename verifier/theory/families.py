@@ -43,8 +43,11 @@ class Uniform(Distribution):
         return self.high - self.low
 
     def cdf(self, x: ArrayLike) -> FloatArray:
-        x = _as_float(x)
-        return np.asarray(np.clip((x - self.low) / self.width, 0.0, 1.0), dtype=np.float64)
+        t = np.subtract(_as_float(x), self.low)
+        if isinstance(t, np.ndarray) and t.ndim:  # a new array: divided and clipped in place
+            t /= self.width
+            return t.clip(0.0, 1.0, out=t)
+        return np.asarray(np.clip(t / self.width, 0.0, 1.0), dtype=np.float64)
 
     def sf(self, x: ArrayLike) -> FloatArray:
         x = _as_float(x)
