@@ -22,18 +22,34 @@ from . import smalln
 __all__ = ["ad_pvalue", "cvm_pvalue", "ks_pvalue"]
 
 
+_CVM_TERMS = 160
+"""Terms at most of the CvM series: they are summed until one is below 1e-10, after 2–7 terms for
+``W² < 2`` (and ``Γ(k + 3/2)`` overflows a float from k = 170 on)."""
+
+_CVM_INF_COEF = tuple(math.exp(math.lgamma(k + 0.5) - math.lgamma(k + 1)) / math.pi**1.5 for k in range(50))
+"""``Γ(k + 1/2)/(k!·π^{3/2})``, the weights of :func:`_cvm_inf_cdf`'s series."""
+
+_GAMMA_HALF = tuple(math.gamma(k + 0.5) for k in range(_CVM_TERMS + 1))
+"""``Γ(k + 1/2)`` for the terms of :func:`_cvm_psi1_mod` (``Γ(k + 3/2)`` is the next entry)."""
+
+_PI_FACTORIAL = tuple(math.pi * math.gamma(k + 1) for k in range(_CVM_TERMS))
+"""``π·k!`` for the terms of :func:`_cvm_psi1_mod`."""
+
+_INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
+
+
 def _cvm_inf_cdf(x: float) -> float:
     """Asymptotic CDF of W² (Anderson & Darling 1952, the series scipy uses)."""
     if x <= 0:
         return 0.0
     total = 0.0
+    inv_sqrt_x = 1.0 / math.sqrt(x)
     for k in range(0, 50):
         y = 4 * k + 1
         q = y * y / (16 * x)
         if q > 700:
             break
-        u = math.exp(math.lgamma(k + 0.5) - math.lgamma(k + 1)) / (math.pi**1.5 * math.sqrt(x))
-        term = u * math.sqrt(y) * math.exp(-q) * _scalar.kv(0.25, q)
+        term = _CVM_INF_COEF[k] * inv_sqrt_x * math.sqrt(y) * math.exp(-q) * _scalar.kv(0.25, q)
         total += term
         if abs(term) < 1e-16:
             break
@@ -51,6 +67,10 @@ def _cvm_inf_sf_tail(x: float) -> float:
     return float(math.sqrt(2.0) * _special.erfc(math.sqrt(math.pi**2 * x / 2)) * (1.0 + 0.037 / x))
 
 
+_CVM_TAIL_AT_2 = _cvm_inf_sf_tail(2.0)
+"""The smallest p-value :func:`cvm_pvalue` gives below ``W² = 2`` (where the tail takes over)."""
+
+
 def _cvm_psi1_mod(x: float) -> float:
     r"""Csörgő & Faraway's (1996, eq. 1.10) first-order term :math:`\psi_1(x)` without its
     :math:`V(x)/12` part (added by :func:`_cvm_finite_cdf`); series summed until the terms
@@ -65,25 +85,26 @@ def _cvm_psi1_mod(x: float) -> float:
     sx = 2 * math.sqrt(x)
     y1, y2 = x**0.75, x**1.25
 
-    def bessel(j: int) -> tuple[float, float, float]:
-        """``(E_2(y), E_3(y))`` at ``y = j/(2√x)`` and ``y``."""
+    def bessel(j: int) -> tuple[float, float]:
+        """``(E_2(y), E_3(y))`` at ``y = j/(2√x)``."""
         y = j / sx
         z = y * y / 4
         k14, k34 = _scalar.kv(0.25, z), _scalar.kv(0.75, z)
         k54 = k34 + k14 / (2 * z)
-        e = math.exp(-z) / math.sqrt(math.pi)
-        return e * (y / 2) ** 1.5 * (k14 + k34), e * (y / 2) ** 2.5 * (2 * k14 + 3 * k34 - k54), y
+        h = y / 2
+        e15 = math.exp(-z) * _INV_SQRT_PI * h * math.sqrt(h)  # e^{-z} (y/2)^{3/2} / √π
+        return e15 * (k14 + k34), e15 * h * (2 * k14 + 3 * k34 - k54)
 
     total = 0.0
     at1 = bessel(1)
-    for k in range(0, 200):
+    for k in range(0, _CVM_TERMS):
         m = 2 * k + 1
         at3, at5 = bessel(4 * k + 3), bessel(4 * k + 5)
-        g1, g3 = math.gamma(k + 0.5), math.gamma(k + 1.5)
+        g1, g3 = _GAMMA_HALF[k], _GAMMA_HALF[k + 1]
         a = (m * g1 * at3[0] / (9 * y1) + g1 * at1[1] / (72 * y2)
              + 2 * (m + 2) * g3 * at5[1] / (12 * y2)
              + 7 * m * g1 * at1[0] / (144 * y1) + 7 * m * g1 * at5[0] / (144 * y1))
-        z = -a / (math.pi * math.gamma(k + 1))
+        z = -a / _PI_FACTORIAL[k]
         total += z
         if abs(z) < 1e-10:
             break
@@ -121,7 +142,7 @@ def cvm_pvalue(w2: float, n: int) -> float:
     cdf = _cvm_finite_cdf(w2, n)
     if not math.isfinite(cdf):
         cdf = _cvm_inf_cdf(w2)
-    return float(min(1.0, max(_cvm_inf_sf_tail(2.0), 1.0 - cdf)))
+    return float(min(1.0, max(_CVM_TAIL_AT_2, 1.0 - cdf)))
 
 
 def _kstwo_sf() -> Any:
