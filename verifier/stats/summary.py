@@ -36,11 +36,14 @@ __all__ = ["EXACT_MAX", "BLOCK", "GRID_PROBE", "TORCH_MIN", "Moments", "Summary"
 
 EXACT_MAX = 1 << 14
 """Largest float32/float64 sample kept (sorted) for exact KS, AD and CvM. Above it the streamed
-PIT histogram (``B = 100·√n`` bins: its certified bounds cost < 1 % of KS's resolution) is
-faster. The whole verdict on the exact and on the streamed path at the same n
-(``benchmarks/speed.py``: one process, interleaved, best of 7, the same checks on both paths),
-exact/streamed, two runs on 2 cores: 0.80–0.85 at 2^12, 0.96–0.99 at 2^14, 1.19–1.20 at 2^15,
-1.22–1.29 at 2^16 and 1.70–1.74 at 2^20 (the sort and the exact statistics over every value)."""
+PIT histogram (``B = 100·√n`` bins: its certified bounds cost < 1 % of KS's resolution). The whole
+verdict on the exact and on the streamed path at the same n (``benchmarks/speed.py``: one process,
+interleaved, best of 7, the same checks on both paths), exact/streamed, two runs on 2 cores (stop
+20): 0.49–0.51 at 2^12, 0.60–0.61 at 2^14, 0.80–0.87 at 2^15, 0.93–0.94 at 2^16, 0.92–0.94 at
+2^18 and 1.72–1.75 at 2^20 (the sort and the exact statistics over every value). Stop 19 measured
+0.80–0.85 at 2^12, 0.96–0.99 at 2^14 and 1.19–1.29 at 2^15–2^16, which set the switch here; it
+could now move up to 2^16–2^18 (not done: it changes which tensors get certified bounds rather
+than exact statistics)."""
 
 
 BLOCK = 1 << 20
