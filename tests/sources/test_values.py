@@ -388,3 +388,14 @@ def test_host_views_keep_what_numpy_cannot_view_or_large_samples() -> None:
         assert host_views(s) is s
     s = from_values(np.zeros(8, dtype=np.float32))
     assert host_views(s).chunks[0] is s.chunks[0]
+
+
+def test_a_parameter_is_described_as_one_whether_or_not_it_requires_grad() -> None:
+    """A Parameter is described as a torch parameter (the usual one requires grad: it was described as
+    a plain tensor, the type being read after ``detach()``), and its values are read detached."""
+    torch = pytest.importorskip("torch")
+    for requires_grad in (True, False):
+        p = torch.nn.Parameter(torch.randn(4, 4), requires_grad=requires_grad)
+        s = from_values(p)
+        assert s.source == "torch parameter" and not s.chunks[0].requires_grad
+    assert from_values(torch.randn(4, 4, requires_grad=True)).source == "torch tensor"

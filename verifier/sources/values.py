@@ -136,12 +136,10 @@ def _from_torch(tensor: Any) -> tuple[Any, str, str, str]:
         raise SourceError(
             f"tensor has layout {tensor.layout} and cannot be read directly; pass tensor.to_dense()"
         )
-    if tensor.requires_grad:
+    kind = "torch parameter" if type(tensor).__name__ == "Parameter" else "torch tensor"  # before detach()
+    if tensor.requires_grad or kind == "torch parameter":
         tensor = tensor.detach()
     dtype = canonical_dtype(tensor.dtype)
-    kind = "torch parameter" if type(tensor).__name__ == "Parameter" else "torch tensor"
-    if kind == "torch parameter":
-        tensor = tensor.detach()
     return tensor, dtype, kind, str(tensor.device)
 
 
