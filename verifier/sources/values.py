@@ -2,10 +2,11 @@
 
 Values are not copied: numpy arrays (memmaps included) and torch tensors (on any device,
 contiguous or not) are kept as they are, except a numpy view with negative strides (made
-contiguous) and a big-endian array (converted to native byte order): one copy each. Objects that expose ``__array__`` (JAX arrays, for
-instance) are converted with :func:`numpy.asarray`; lists and tuples of floats become float64
-numpy arrays (lists of ints or bools are refused, like int and bool arrays). A broadcast (stride-0)
-or self-overlapping view is refused: its ``n`` values are not ``n`` independent draws. NaN and infinite values are *not* rejected here: a later check reports them.
+contiguous) and a big-endian array (converted to native byte order): one copy each. Objects that
+expose ``__array__`` (JAX arrays, for instance) are converted with :func:`numpy.asarray`; lists
+and tuples of floats become float64 numpy arrays (lists of ints or bools are refused, like int and
+bool arrays). A broadcast (stride-0) or self-overlapping view is refused: its ``n`` values are not
+``n`` independent draws. NaN and infinite values are *not* rejected here: a later check reports them.
 """
 
 from __future__ import annotations
