@@ -1,6 +1,7 @@
 """The numba kernels (imported only where numba is installed): the fused summary pass of
-:mod:`verifier.stats.fused`, the PIT statistics blocks of :mod:`verifier.stats.gof` and the exact
-small-n KS law of :mod:`verifier.stats.gof_laws`.
+:mod:`verifier.stats.fused`, the exact summary's float64 copy and moments
+(:mod:`verifier.stats.summary`), the PIT statistics blocks and the exact statistics' sums of
+:mod:`verifier.stats.gof` and the exact small-n KS law of :mod:`verifier.stats.gof_laws`.
 
 Module-level functions, so that numba's on-disk cache (``cache=True``, in ``__pycache__``) is reused
 by every later process: kernels defined inside a function were recompiled in each process (their
