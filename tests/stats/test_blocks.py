@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 from scipy import stats as st
 
+from tests.stats.fakes import FullDisk
 import verifier
 from verifier.stats import blocks
 from verifier.stats.blocks import (BLOCK_CAP, MIN_CORRELATION, _first_largest, _pair_statistics, _pair_tests,
@@ -255,13 +256,7 @@ def test_a_kernel_that_cannot_be_written_falls_back_to_numpy(monkeypatch: pytest
         patch.setattr(blocks, "_kernels", lambda: None)
         want = check_blocks(sample, model)
 
-    class Full:
-        def __getattr__(self, name: str):  # noqa: ANN204
-            def kernel(*args):  # noqa: ANN002, ANN202
-                raise OSError("No space left on device")
-            return kernel
-
-    monkeypatch.setattr(blocks, "_kernels", lambda: None if fused._DISABLED else Full())
+    monkeypatch.setattr(blocks, "_kernels", lambda: None if fused._DISABLED else FullDisk())
     assert check_blocks(sample, model) == want
     assert fused._DISABLED
 

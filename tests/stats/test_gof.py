@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy import stats as sst
 
+from tests.stats.fakes import FullDisk
 from verifier.stats import gof
 
 
@@ -251,14 +252,8 @@ def test_ks_kernel_that_cannot_be_written_falls_back_to_scipy(monkeypatch: pytes
     from verifier.stats import fused
     from verifier.stats.gof_laws import ks_pvalue
 
-    class Full:
-        def __getattr__(self, name: str):  # noqa: ANN204
-            def kernel(*args):  # noqa: ANN002, ANN202
-                raise OSError("No space left on device")
-            return kernel
-
     monkeypatch.setattr(fused, "_DISABLED", False)
-    monkeypatch.setattr(fused, "_kernels", lambda: Full())
+    monkeypatch.setattr(fused, "_kernels", lambda: FullDisk())
     assert ks_pvalue(0.15, 100) == min(1.0, float(st.kstwo.sf(0.15, 100)))  # Pomeranz's branch
     assert fused._DISABLED
 
@@ -272,13 +267,7 @@ def test_exact_statistics_kernel_that_cannot_be_written_gives_numpys(monkeypatch
     monkeypatch.setattr(fused, "_DISABLED", True)
     want = gof.exact_statistics(u)
 
-    class Full:
-        def __getattr__(self, name: str):  # noqa: ANN204
-            def kernel(*args):  # noqa: ANN002, ANN202
-                raise OSError("No space left on device")
-            return kernel
-
     monkeypatch.setattr(fused, "_DISABLED", False)
-    monkeypatch.setattr(fused, "_kernels", lambda: Full())
+    monkeypatch.setattr(fused, "_kernels", lambda: FullDisk())
     assert gof.exact_statistics(u) == want
     assert fused._DISABLED

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import special
 
+from tests.stats.fakes import FullDisk
 from verifier.sources.sample import Sample
 from verifier.stats import gof
 from verifier.stats.kernels import ERF32_ERROR, pit_error
@@ -293,13 +294,7 @@ def test_pit_statistics_kernel_that_cannot_be_written_falls_back_to_numpy(monkey
         gof._PIT_CACHE.clear()
         want = gof.pit_statistics(counts, block=20_000)
 
-    class Full:
-        def __getattr__(self, name: str):  # noqa: ANN204
-            def kernel(*args):  # noqa: ANN002, ANN202
-                raise OSError("No space left on device")
-            return kernel
-
-    monkeypatch.setattr(fused, "_kernels", lambda: Full())
+    monkeypatch.setattr(fused, "_kernels", lambda: FullDisk())
     gof._PIT_CACHE.clear()
     assert gof.pit_statistics(counts, block=20_000) == want
     assert fused._DISABLED

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.stats.fakes import FullDisk
 from verifier.sources.sample import Sample
 from verifier.stats import gof
 from verifier.stats.summary import Moments, Summary, pit_bins, summarize
@@ -201,16 +202,10 @@ def test_exact_block_without_a_writable_kernel_is_numpys(monkeypatch: pytest.Mon
     from verifier.stats import fused
     from verifier.stats.summary import _exact_block_summary
 
-    class Full:
-        def __getattr__(self, name: str):  # noqa: ANN204
-            def kernel(*args):  # noqa: ANN002, ANN202
-                raise OSError("No space left on device")
-            return kernel
-
     x = np.random.default_rng(4).standard_normal(257).astype(np.float32)
     want = _exact_block_summary(x, "float32", compiled=False)
     monkeypatch.setattr(fused, "_DISABLED", False)
-    monkeypatch.setattr(fused, "_kernels", lambda: Full())
+    monkeypatch.setattr(fused, "_kernels", lambda: FullDisk())
     got = _exact_block_summary(x, "float32", compiled=True)
     assert got.moments == want.moments and np.array_equal(got.sorted_values, want.sorted_values)  # type: ignore[arg-type]
     assert fused._DISABLED
