@@ -43,8 +43,9 @@ def _ms(t: tuple[float, float]) -> str:
     return f"{t[0] * 1e3:8.2f} ms (median {t[1] * 1e3:7.2f})"
 
 
-def _atomic_floor(torch, n: int) -> None:
-    """Relaxed int32 atomic adds at scattered positions, nothing else: what the histogram costs."""
+def atomics_floor(torch, n: int, nb: int) -> tuple[float, float]:
+    """(best, median) seconds of ``n`` relaxed int32 atomic adds of 1 at scattered positions of ``nb``
+    bins, and nothing else (no data read): the least a histogram of one atomic per value costs."""
     import triton
     import triton.language as tl
 
@@ -59,11 +60,9 @@ def _atomic_floor(torch, n: int) -> None:
             k = (((offs * 2654435761) & 0x7FFFFFFF) * nb) >> 31
             tl.atomic_add(counts_ptr + k, one, mask=offs < n, sem="relaxed")
 
-    for nb in (1 << 16, 3_162_278, 1 << 22, 1 << 24):
-        counts = torch.zeros(nb, dtype=torch.int32, device="cuda")
-        prog = -(-n // (512 * 32))
-        run = functools.partial(scatter_add[(prog,)], counts, n, nb, BLOCK=512, ITERS=32, num_warps=4)
-        print(f"  atomics only, B = {nb:>10,} ({nb * 4 / 2**20:5.1f} MiB): {_ms(_time(torch, run))}")
+    counts = torch.zeros(nb, dtype=torch.int32, device="cuda")
+    prog = -(-n // (512 * 32))
+    return _time(torch, functools.partial(scatter_add[(prog,)], counts, n, nb, BLOCK=512, ITERS=32, num_warps=4))
 
 
 def _steps(torch, sample, bins: int, reps: int = 5) -> None:
@@ -130,7 +129,8 @@ def main() -> None:
           f"n = {n:,}, B = {bins:,}")
     print(f"  normal_                         {_ms(_time(torch, lambda: x.normal_()))}")
     print(f"  x.sum() one read                {_ms(_time(torch, lambda: x.sum()))}")
-    _atomic_floor(torch, n)
+    for nb in (1 << 16, bins, 1 << 22, 1 << 24):
+        print(f"  atomics only, B = {nb:>10,} ({nb * 4 / 2**20:5.1f} MiB): {_ms(atomics_floor(torch, n, nb))}")
     # each null times a tensor drawn from it (values off a bounded support would all be counted in
     # its first or last bin: contended atomics, several times slower)
     shapes = ((512, 32, 4), (256, 64, 2), (256, 64, 4))
