@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,3 +154,47 @@ def test_shape_power_gain_over_holm_of_all_checks(case: str) -> None:
     # measured (seed 2026, 300 reps): uniform 0.507 vs 0.463 before; t5 0.180 vs 0.143; AD alone 0.80 / 0.36
     assert new > old, (new, old)
     assert new / reps >= 0.45 * ad / reps, (new, ad)
+
+
+# torch 2.11.0's CPU float16/bfloat16 uniform_/normal_ (seed 0), captured as bit patterns on the
+# lent H100 machine's CPU (its image ships torch 2.11; benchmarks/README.md, "Results (GPU)"): the
+# draws sit on a coarse grid (bfloat16 uniform_: 256 distinct values) and hold exact zeros.
+TORCH_2_11 = Path(__file__).parent / "data" / "torch_2_11_cpu_lowp_draws.npz"
+TORCH_2_11_SPECS = {"normal": "normal(0, 0.158)", "uniform": "uniform(-0.27, 0.27)", "kaiming_normal": "he_normal"}
+
+
+def _torch_2_11_draws(key: str) -> np.ndarray:
+    """The captured values, decoded exactly: bfloat16 bits are float32's top half."""
+    with np.load(TORCH_2_11, allow_pickle=False) as d:
+        bits = d[key]
+    if key.startswith("bfloat16"):
+        return (bits.astype(np.uint32) << 16).view(np.float32)
+    return bits.view(np.float16)
+
+
+@pytest.mark.parametrize("key", [f"{d}_{law}" for d in ("bfloat16", "float16") for law in TORCH_2_11_SPECS])
+def test_torch_2_11_coarse_low_precision_draws_are_caught(key: str) -> None:
+    """Regression: torch 2.11's coarse CPU draws fail, through ties (exact zeros, excess tied pairs)."""
+    x = _torch_2_11_draws(key)
+    with np.load(TORCH_2_11, allow_pickle=False) as d:
+        assert str(d["meta"]).startswith("torch 2.11.0")
+    v = verifier.check(x, TORCH_2_11_SPECS[key.split("_", 1)[1]])
+    assert not v.passed
+    assert "ties" in {c.name for c in v.failed}, str(v)
+    assert int((x == 0).sum()) > 0  # what the ties check's exact-zero count sees
+
+
+@pytest.mark.parametrize("key", [f"{d}_{law}" for d in ("bfloat16", "float16") for law in ("normal", "kaiming_normal")])
+def test_torch_current_low_precision_normal_draws_pass(key: str) -> None:
+    """The control: the same draws from the installed torch (2.13 in CI: float32 draws rounded) pass."""
+    torch = pytest.importorskip("torch")
+    x = _torch_2_11_draws(key)
+    torch.manual_seed(0)
+    t = torch.empty(x.shape, dtype=torch.bfloat16 if key.startswith("bfloat16") else torch.float16)
+    if key.endswith("kaiming_normal"):
+        torch.nn.init.kaiming_normal_(t)
+    else:
+        t.normal_(0.0, 0.158)
+    if int((t == 0).sum()):
+        pytest.skip(f"torch {torch.__version__} still draws exact zeros in low precision on this CPU")
+    assert verifier.check(t, TORCH_2_11_SPECS[key.split("_", 1)[1]]).passed
