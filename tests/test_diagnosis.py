@@ -206,3 +206,38 @@ def test_constant_tensor_is_diagnosed_not_dropped() -> None:
 
     v = verifier.check(np.zeros((128, 256), dtype=np.float32), "normal(0, 0.02)")
     assert v.diagnosis is not None and "constant" in str(v.diagnosis)
+
+
+def _uniform_top_value_missing(n: int, low: float, high: float, seed: int) -> np.ndarray:
+    """torch's float16 uniform_ (the suite's known deviation): float32 draws in [low, high) rounded
+    to float16, those that round up to ``high`` moved to ``low``."""
+    x = rng(seed).uniform(low, high, n).astype(np.float32).astype(np.float16)
+    x[x == np.float16(high)] = np.float16(low)
+    return x
+
+
+def test_values_missing_at_one_end_are_named() -> None:
+    v = verifier.check(_uniform_top_value_missing(131_072, 0.0, 1.0, 21), "uniform(0, 1)")
+    assert "range" in {c.name for c in v.failed}, str(v)
+    text = str(v.diagnosis)
+    assert "no usual bug" not in text
+    assert text.startswith("values missing at the upper end"), text
+    assert v.diagnosis.short == "values missing at the upper end"
+
+
+def test_values_missing_at_both_ends_are_named() -> None:
+    v = verifier.check(rng(22).uniform(-0.099, 0.099, 20_000), "uniform(-0.1, 0.1)")
+    assert "range" in {c.name for c in v.failed}, str(v)
+    assert "values missing at both ends" in str(v.diagnosis), str(v.diagnosis)
+
+
+def test_repeated_values_are_named() -> None:
+    """torch 2.11's coarse CPU bfloat16 normal_ (captured draws, tests/data): exact zeros."""
+    from tests.test_power import _torch_2_11_draws
+
+    v = verifier.check(_torch_2_11_draws("bfloat16_normal"), "normal(0, 0.158)")
+    assert {c.name for c in v.failed} == {"ties"}, str(v)
+    text = str(v.diagnosis)
+    assert text.startswith("repeated values"), text
+    assert "exact zeros" in text and "too few random bits" in text
+    assert v.diagnosis.short == "repeated values"

@@ -163,7 +163,41 @@ def _other(verdict: Verdict) -> list[str]:
         c = verdict.check(name)
         if c is not None and c.passed is False:
             out.insert(0, c.detail)
+    short = _range_short(verdict)
+    if short is not None:
+        out.append(short)
+    ties = verdict.check("ties")
+    if ties is not None and ties.passed is False:
+        out.append(f"repeated values: {ties.detail}: values repeat more often than the law on this dtype allows, "
+                   "from a sampler with too few random bits (e.g. torch 2.11's CPU float16/bfloat16 uniform_/normal_ "
+                   "draw on a coarse grid), draws moved onto one value, or copied values")
     return out
+
+
+def _range_short(verdict: Verdict) -> str | None:
+    """Which end of a bounded law the sample stops short of, when the ``range`` check rejected.
+
+    The law's mass beyond the sample's extreme value at each end, ``F(min)`` and ``1 − F(max)``,
+    against ``1/(n+1)``, their expectation for ``n`` values (``E U₍₁₎ = 1/(n+1)``). An end is
+    named alone when the other end's mass is under half of it."""
+    c = verdict.check("range")
+    s = verdict.summary
+    if c is None or c.passed is not False or s is None or not (math.isfinite(s.min) and math.isfinite(s.max)):
+        return None
+    lo_u, hi_u = (float(u) for u in _law(verdict).cdf(np.array([s.min, s.max], dtype=np.float64)))
+    below, above = max(lo_u, 0.0), max(1.0 - hi_u, 0.0)
+    n = s.n
+    gap = 1.0 / (n + 1)
+    if min(below, above) >= 0.5 * max(below, above):
+        return (f"values missing at both ends: {below:.3g} of the law's mass lies below the smallest value and "
+                f"{above:.3g} above the largest ({below / gap:.3g}× and {above / gap:.3g}× the 1/(n+1) that "
+                f"{n:,} values leave on average): a support narrower than claimed")
+    upper = above > below
+    mass = above if upper else below
+    return (f"values missing at the {'upper' if upper else 'lower'} end: {mass:.3g} of the law's mass lies "
+            f"{'above the largest' if upper else 'below the smallest'} value ({mass / gap:.3g}× the 1/(n+1) that "
+            f"{n:,} values leave on average): a sampler that never reaches that end (e.g. torch's float16/bfloat16 "
+            "uniform_ never draws the top grid value) or a support narrower than claimed")
 
 
 BOUND_ISOLATED = 16

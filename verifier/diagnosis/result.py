@@ -54,7 +54,7 @@ class Diagnosis:
     kurtosis : observed kurtosis ``m4/m2²``.
     expected_kurtosis : the expected distribution's kurtosis.
     other : other findings (non-finite values, constant tensor, padding row, shifted mean, out of
-        support).
+        support, values missing at an end of a bounded support, repeated values).
     looks_like : the known scheme the values match instead (from :func:`verifier.identify`, run by
         :func:`refine` on the values), e.g. ``"he_normal(mode='fan_out', nonlinearity='relu')"``.
     at_bound : isolated values exactly at a bound of the support (count, bound, likely cause).

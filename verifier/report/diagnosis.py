@@ -2,7 +2,8 @@
 
 Reading order: what makes the values unusable (non-finite, constant, structure), the scheme they
 look like, values at a bound, the scale (largest effect first: a 50× std error also moves the mean
-by many expected σ, so the scale comes before the mean), the mean, the support, the shape.
+by many expected σ, so the scale comes before the mean), the mean, the support, values missing at an
+end of the support, repeated values, the shape.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from typing import Any
 
 __all__ = ["diagnosis_short", "render_diagnosis", "render_cause"]
 
-_LATER = ("mean shifted", "out of support")
+_LATER = ("mean shifted", "out of support", "values missing", "repeated values")
+_NAMED_BEFORE_COLON = ("values missing", "repeated values")  # long findings: the short names them only
 
 
 def _split(d: Any) -> tuple[list[str], list[str]]:
-    """Other findings read first (unusable values) and last (mean, support)."""
+    """Other findings read first (unusable values) and last (mean, support, range, ties)."""
     first = [o for o in d.other if not o.startswith(_LATER)]
     later = [o for o in d.other if o.startswith(_LATER)]
     return first, later
@@ -40,7 +42,7 @@ def diagnosis_short(d: Any) -> str:
     if d.scale_off:
         return f"std ×{d.std_ratio:.4g}"
     if later:
-        return later[0]
+        return later[0].split(":")[0] if later[0].startswith(_NAMED_BEFORE_COLON) else later[0]
     if d.shape:
         return d.shape.split(";")[0]
     return "no usual bug explains it"
