@@ -163,9 +163,9 @@ def _other(verdict: Verdict) -> list[str]:
         c = verdict.check(name)
         if c is not None and c.passed is False:
             out.insert(0, c.detail)
-    short = _range_short(verdict)
-    if short is not None:
-        out.append(short)
+    missing = _values_missing(verdict)
+    if missing is not None:
+        out.append(missing)
     ties = verdict.check("ties")
     if ties is not None and ties.passed is False:
         out.append(f"repeated values: {ties.detail}: values repeat more often than the law on this dtype allows, "
@@ -174,12 +174,14 @@ def _other(verdict: Verdict) -> list[str]:
     return out
 
 
-def _range_short(verdict: Verdict) -> str | None:
+def _values_missing(verdict: Verdict) -> str | None:
     """Which end of a bounded law the sample stops short of, when the ``range`` check rejected.
 
     The law's mass beyond the sample's extreme value at each end, ``F(min)`` and ``1 − F(max)``,
     against ``1/(n+1)``, their expectation for ``n`` values (``E U₍₁₎ = 1/(n+1)``). An end is
-    named alone when the other end's mass is under half of it."""
+    named alone when the other end's mass is under half of it. On a 16-bit grid the check itself
+    measures from the extreme values' rounding cells; this reads the continuous law at the values,
+    which names the same end."""
     c = verdict.check("range")
     s = verdict.summary
     if c is None or c.passed is not False or s is None or not (math.isfinite(s.min) and math.isfinite(s.max)):
