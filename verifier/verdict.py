@@ -149,7 +149,7 @@ def decide(checks: tuple[CheckResult, ...], alpha: float, n: int | None = None) 
     """
     checks = tuple(c for c in checks if c.name != "shape")
     roles = [role_and_share(c.name) for c in checks]
-    level = alpha * (1.0 - sum(share for role, share in roles if role == "event"))
+    level = alpha * (1.0 - event_share([c.name for c in checks]))
     family = [i for i, (role, _) in enumerate(roles) if role == "statistical"]
     members = [i for i in family if checks[i].name in omnibus.MEMBERS]
     shape: CheckResult | None = None

@@ -104,8 +104,7 @@ def exact_statistics(u_sorted: np.ndarray) -> tuple[GofStatistic, GofStatistic, 
             if fused.call_compiled(kernels, "exact_sums", u, log_u, log1m_u, s0, n, _U_CLIP, acc) is not None:
                 continue
         c = np.clip(u, _U_CLIP, 1.0 - _U_CLIP)  # numpy: the same sums
-        k = np.arange(2 * s0 + 1, 2 * (s0 + u.size), 2, dtype=np.float64)
-        a = u * (2.0 * n) - k
+        _, k, a = _plotting_deviations(u_sorted, s0, n)
         acc[0] = max(acc[0], float(np.abs(a).max()))
         acc[1] += _dot(a, a)
         acc[2] += _dot(k, np.log(c)) + _dot(2.0 * n - k, np.log1p(-c))
